@@ -1,0 +1,52 @@
+"""Sphinx extension: keep the Verification report truthful.
+
+* Every build re-executes every notebook (a report from a partial build would be stale).
+* Claims recorded by ``geobook.verify`` during this build go to a fresh folder, passed to the
+  kernels through the environment variable ``GEOBOOK_CLAIMS_DIR``.
+* The report page is read (executed) last, so it sees every chapter's records; they are
+  also written next to the HTML as ``verification.json``.
+"""
+import json
+import os
+import shutil
+from pathlib import Path
+
+REPORT = "book/verification"
+
+
+def _claims_dir(app) -> Path:
+    return Path(app.outdir).parent / ".geobook-claims"
+
+
+def _init(app):
+    d = _claims_dir(app)
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    os.environ["GEOBOOK_CLAIMS_DIR"] = str(d)
+
+
+def _outdated(app, env, added, changed, removed):
+    return sorted(env.found_docs - set(added) - set(changed))
+
+
+def _order(app, env, docnames):
+    if REPORT in docnames:
+        docnames.remove(REPORT)
+        docnames.append(REPORT)
+
+
+def _finish(app, exc):
+    if exc is not None or app.builder.format != "html":
+        return
+    recs = []
+    for f in sorted(_claims_dir(app).glob("*.jsonl")):
+        recs += [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
+    (Path(app.outdir) / "verification.json").write_text(json.dumps(recs, indent=1))
+
+
+def setup(app):
+    app.connect("builder-inited", _init)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("env-before-read-docs", _order)
+    app.connect("build-finished", _finish)
+    return {"parallel_read_safe": False, "parallel_write_safe": True}

@@ -1,0 +1,1 @@
+"""Private implementation helpers of geobook (no public API here)."""

@@ -1,0 +1,94 @@
+"""The book's one figure style, colour palette, publishing and static animations.
+
+Figures are drawn on an opaque white card with dark ink, so they read the same in the
+light and dark themes of the HTML book.  Colours are the Okabe–Ito palette (distinguishable
+with the common colour-vision deficiencies).  Every published figure carries alt text and
+names the verified claims that back it (:func:`publish`).
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import matplotlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Ellipse
+
+from geobook import verify
+
+__all__ = ["PALETTE", "COLORS", "use_style", "figure", "publish", "animate", "ellipse",
+           "regime_colors"]
+
+#: Okabe–Ito palette, by name.
+PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
+           "sky": "#56B4E9", "purple": "#CC79A7", "yellow": "#F0E442", "black": "#000000"}
+COLORS = [PALETTE[k] for k in ("blue", "vermillion", "green", "orange", "purple", "sky",
+                               "black")]
+#: one colour per regime, used in every chapter: α = 0, ½, 1.
+regime_colors = {0.0: PALETTE["green"], 0.5: PALETTE["orange"], 1.0: PALETTE["blue"]}
+
+_RC = {
+    "figure.facecolor": "white", "axes.facecolor": "white", "savefig.facecolor": "white",
+    "text.color": "#1a1a1a", "axes.labelcolor": "#1a1a1a", "axes.edgecolor": "#333333",
+    "xtick.color": "#333333", "ytick.color": "#333333", "axes.grid": True,
+    "grid.color": "#dddddd", "grid.linewidth": 0.6, "axes.spines.top": False,
+    "axes.spines.right": False, "font.size": 10, "axes.titlesize": 10.5,
+    "legend.frameon": False, "figure.dpi": 110, "savefig.dpi": 110,
+    "axes.prop_cycle": matplotlib.cycler(color=COLORS), "lines.linewidth": 1.6,
+    "animation.embed_limit": 40.0, "figure.constrained_layout.use": True,
+}
+
+
+def use_style() -> None:
+    """Apply the book style to matplotlib's global rcParams."""
+    matplotlib.rcParams.update(_RC)
+
+
+def figure(nrows: int = 1, ncols: int = 1, *, width: float = 7.0, height: float = 3.2, **kw):
+    """A new styled figure and its axes (``plt.subplots`` with the book's defaults)."""
+    use_style()
+    return plt.subplots(nrows, ncols, figsize=(width, height), **kw)
+
+
+def publish(name: str, fig, *, alt: str, claims: Sequence[str]):
+    """Register the figure with its alt text and backing claims, glue it, close it.
+
+    The chapter places it with ``{glue:figure} name`` and the same ``:alt:`` text.
+    """
+    verify.register_figure(name, alt=alt, claims=claims)
+    if verify._in_kernel():
+        from myst_nb import glue
+        glue(name, fig, display=False)
+    plt.close(fig)
+    return name
+
+
+def animate(fig, update: Callable[[int], object], n_frames: int, *, interval: int = 120):
+    """A self-contained JavaScript animation (works on the static page, no kernel needed)."""
+    from IPython.display import HTML
+    from matplotlib import animation
+    if not isinstance(n_frames, int) or n_frames < 2:
+        raise ValueError(f"plotting.animate: `n_frames` must be an int >= 2; got {n_frames!r}.")
+    anim = animation.FuncAnimation(fig, update, frames=n_frames, interval=interval)
+    out = HTML(anim.to_jshtml(default_mode="loop"))
+    plt.close(fig)
+    return out
+
+
+def ellipse(ax, S, center=(0.0, 0.0), *, scale: float = 1.0, **kw):
+    r"""Draw the ellipse :math:`\{x : (x-c)^\top S^{-1} (x-c) = \text{scale}^2\}` of a 2×2 SPD
+    matrix ``S`` (semi-axes ``scale·√λ_i`` along its eigenvectors)."""
+    S = np.asarray(S, dtype=float)
+    if S.shape != (2, 2):
+        raise ValueError(f"plotting.ellipse: `S` must be a 2×2 matrix; got shape {S.shape}.")
+    lam, V = np.linalg.eigh(0.5 * (S + S.T))
+    if lam.min() <= 0:
+        raise ValueError(f"plotting.ellipse: `S` must be positive definite; got eigenvalues "
+                         f"{lam.tolist()}.")
+    angle = np.degrees(np.arctan2(V[1, 1], V[0, 1]))
+    kw.setdefault("fill", False)
+    e = Ellipse(center, 2 * scale * np.sqrt(lam[1]), 2 * scale * np.sqrt(lam[0]), angle=angle,
+                **kw)
+    ax.add_patch(e)
+    return e

@@ -1,0 +1,247 @@
+r"""Verified numbers: every number a chapter states is computed, checked and recorded.
+
+``claim(name, value, expected=..., rtol=...)`` checks a computed value against a reference
+(or bounds), raises :class:`ClaimError` if the check fails — so a wrong derivation fails the
+build, not just a stale sentence — glues the value for ``{glue:text}`` use in the prose, and
+records it.  The book's *Verification report* lists every record of the same build.
+
+Records go to memory and, when the environment variable ``GEOBOOK_CLAIMS_DIR`` is set (the
+book build sets it), to ``<dir>/<chapter>.jsonl``.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+__all__ = ["ClaimError", "chapter", "claim", "register_figure", "records", "figures",
+           "load_records", "report_html", "show_report", "reset", "CLAIMS_ENV"]
+
+CLAIMS_ENV = "GEOBOOK_CLAIMS_DIR"
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+_STATE: dict[str, Any] = {"chapter": None, "title": None, "records": [], "figures": []}
+
+
+class ClaimError(AssertionError):
+    """A computed value does not satisfy its stated reference or bound."""
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return False
+    ip = get_ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def reset() -> None:
+    """Forget every in-memory record (does not touch files)."""
+    _STATE.update(chapter=None, title=None, records=[], figures=[])
+
+
+def chapter(slug: str, title: Optional[str] = None) -> None:
+    """Declare the chapter whose claims follow (its file name without ``.md``)."""
+    if not isinstance(slug, str) or not re.match(r"^[A-Za-z0-9_\-]+$", slug):
+        raise ValueError(f"verify.chapter: `slug` must be a file stem like '01_learning'; "
+                         f"got {slug!r}.")
+    _STATE.update(chapter=slug, title=title or slug)
+    _STATE["records"] = [r for r in _STATE["records"] if r["chapter"] != slug]
+    _STATE["figures"] = [f for f in _STATE["figures"] if f["chapter"] != slug]
+    d = os.environ.get(CLAIMS_ENV)
+    if d:
+        Path(d).mkdir(parents=True, exist_ok=True)
+        (Path(d) / f"{slug}.jsonl").write_text("")
+
+
+def _current() -> str:
+    if _STATE["chapter"] is None:
+        raise RuntimeError("verify: call geobook.verify.chapter(slug) before the first claim.")
+    return _STATE["chapter"]
+
+
+def _write(rec: dict) -> None:
+    d = os.environ.get(CLAIMS_ENV)
+    if d:
+        Path(d).mkdir(parents=True, exist_ok=True)
+        with open(Path(d) / f"{rec['chapter']}.jsonl", "a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+
+
+def _scalar(fn, arg, v):
+    if v is None:
+        return None
+    a = np.asarray(v)
+    if a.shape != () or not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+        raise ValueError(f"{fn}: `{arg}` must be a real scalar; got {a.dtype} of shape {a.shape}.")
+    x = a.item()
+    return float(x) if isinstance(x, (float, np.floating)) else (
+        bool(x) if isinstance(x, (bool, np.bool_)) else int(x))
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    if x == 0 or (1e-3 <= abs(x) < 1e5):
+        return f"{x:.6g}"
+    return f"{x:.4e}"
+
+
+def claim(name: str, value, *, expected=None, rtol=None, atol=None, lower=None, upper=None,
+          note: str = "", display: bool = True):
+    r"""Check, record and glue a computed number; return it.
+
+    Exactly one kind of check is made:
+
+    * ``expected`` with ``rtol`` and/or ``atol``: passes iff
+      :math:`|v - e| \le \mathrm{atol} + \mathrm{rtol}\,|e|`;
+    * ``lower`` and/or ``upper``: passes iff ``lower <= value <= upper``.
+
+    Args:
+      name: identifier used by ``{glue:text}`name``` in the prose and in the report.
+      value: a real scalar (a Python number or a 0-d array).
+      note: what the check means (shown in the report).
+      display: show a small "verified" badge in the cell output (with an anchor the report
+        links to).
+
+    Raises:
+      ClaimError: if the check fails (the record is kept, marked failed).
+      ValueError: if the arguments do not define a check.
+    """
+    chap = _current()
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"verify.claim: `name` must be an identifier (letters, digits, '_', "
+                         f"'-'); got {name!r}.")
+    if any(r["name"] == name for r in _STATE["records"] if r["chapter"] == chap):
+        raise ValueError(f"verify.claim: `name` {name!r} is already claimed in chapter {chap!r}.")
+    v = _scalar("verify.claim", "value", value)
+    e = _scalar("verify.claim", "expected", expected)
+    rt, at = _scalar("verify.claim", "rtol", rtol), _scalar("verify.claim", "atol", atol)
+    lo, hi = _scalar("verify.claim", "lower", lower), _scalar("verify.claim", "upper", upper)
+    if e is not None:
+        if lo is not None or hi is not None:
+            raise ValueError("verify.claim: give either `expected` (with rtol/atol) or bounds "
+                             f"(lower/upper), not both; got expected={e!r}, lower={lo!r}, "
+                             f"upper={hi!r}.")
+        if rt is None and at is None:
+            raise ValueError(f"verify.claim: `expected` needs a tolerance `rtol` and/or `atol` "
+                             f"(use 0 for exact); got neither for {name!r}.")
+        for arg, t in (("rtol", rt), ("atol", at)):
+            if t is not None and not (t >= 0 and math.isfinite(t)):
+                raise ValueError(f"verify.claim: `{arg}` must be finite and >= 0; got {t!r}.")
+        tol = (at or 0.0) + (rt or 0.0) * abs(e)
+        passed = bool(math.isfinite(v) and abs(v - e) <= tol)
+        parts = [f"|value − {_fmt(e)}| ≤ {_fmt(tol)}"]
+        criterion = parts[0] + (f" (rtol {_fmt(rt)})" if rt else "") + (
+            f" (atol {_fmt(at)})" if at else "")
+    else:
+        if lo is None and hi is None:
+            raise ValueError(f"verify.claim: {name!r} needs `expected` (with a tolerance) or a "
+                             "bound `lower`/`upper`; got none.")
+        passed = bool(math.isfinite(v) and (lo is None or v >= lo) and (hi is None or v <= hi))
+        criterion = " ≤ ".join(s for s in (_fmt(lo), "value", _fmt(hi)) if s)
+    rec = dict(chapter=chap, title=_STATE["title"], name=name, value=v, expected=e, rtol=rt,
+               atol=at, lower=lo, upper=hi, criterion=criterion, note=note, passed=passed,
+               kind="claim")
+    _STATE["records"].append(rec)
+    _write(rec)
+    if not passed:
+        raise ClaimError(f"claim {name!r} in chapter {chap!r} failed: value {v!r} does not "
+                         f"satisfy {criterion}. {note}".strip())
+    if _in_kernel():
+        from myst_nb import glue
+        glue(name, v, display=False)
+        if display:
+            from IPython.display import HTML, display as show
+            show(HTML(f'<span class="geobook-claim" id="claim-{name}">&#10004; '
+                      f'<code>{html.escape(name)}</code> = {html.escape(_fmt(v))} '
+                      f'<small>({html.escape(criterion)})</small></span>'))
+    return value
+
+
+def register_figure(name: str, *, alt: str, claims: Sequence[str]) -> None:
+    """Record a figure and the passed claims that back it (called by ``plotting.publish``)."""
+    chap = _current()
+    if not isinstance(alt, str) or len(alt.strip()) < 10:
+        raise ValueError(f"verify.register_figure: `alt` must be a descriptive text (>= 10 "
+                         f"characters); got {alt!r}.")
+    claims = list(claims) if not isinstance(claims, str) else [claims]
+    if not claims:
+        raise ValueError(f"verify.register_figure: figure {name!r} must be backed by at least "
+                         "one claim; got none.")
+    known = {r["name"]: r for r in _STATE["records"] if r["chapter"] == chap}
+    for c in claims:
+        if c not in known or not known[c]["passed"]:
+            raise ValueError(f"verify.register_figure: figure {name!r} cites claim {c!r}, which "
+                             f"has not passed in chapter {chap!r}.")
+    rec = dict(chapter=chap, title=_STATE["title"], name=name, alt=alt, claims=claims,
+               kind="figure")
+    _STATE["figures"].append(rec)
+    _write(rec)
+
+
+def records(chapter: Optional[str] = None) -> list[dict]:
+    """The in-memory claim records (of one chapter, or all)."""
+    return [r for r in _STATE["records"] if chapter is None or r["chapter"] == chapter]
+
+
+def figures(chapter: Optional[str] = None) -> list[dict]:
+    return [r for r in _STATE["figures"] if chapter is None or r["chapter"] == chapter]
+
+
+def load_records(directory) -> list[dict]:
+    """Read every ``*.jsonl`` record file written during a build."""
+    out = []
+    for f in sorted(Path(directory).glob("*.jsonl")):
+        out += [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+    return out
+
+
+def report_html(recs: list[dict]) -> str:
+    """The verification report: one table per chapter, a row per claim, links back."""
+    claims = [r for r in recs if r.get("kind") == "claim"]
+    figs = [r for r in recs if r.get("kind") == "figure"]
+    n_pass = sum(r["passed"] for r in claims)
+    chapters = list(dict.fromkeys(r["chapter"] for r in claims))
+    out = [f'<p class="geobook-report-summary"><strong>{n_pass} of {len(claims)} claims '
+           f'passed</strong> in {len(chapters)} chapters; {len(figs)} figures, each backed by '
+           'at least one claim.</p>']
+    for ch in chapters:
+        rows = [r for r in claims if r["chapter"] == ch]
+        title = html.escape(rows[0]["title"] or ch)
+        nfig = sum(f["chapter"] == ch for f in figs)
+        out.append(f'<h3><a href="{ch}.html">{title}</a></h3><p>{len(rows)} claims, '
+                   f'{nfig} figures.</p>')
+        out.append('<table class="geobook-report table"><thead><tr><th>claim</th>'
+                   '<th>value</th><th>check</th><th>pass</th><th>meaning</th></tr></thead><tbody>')
+        for r in rows:
+            mark = "&#10004;" if r["passed"] else "&#10008; FAILED"
+            out.append(f'<tr><td><a href="{ch}.html#claim-{r["name"]}"><code>'
+                       f'{html.escape(r["name"])}</code></a></td><td>{_fmt(r["value"])}</td>'
+                       f'<td>{html.escape(r["criterion"])}</td><td>{mark}</td>'
+                       f'<td>{html.escape(r["note"])}</td></tr>')
+        out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def show_report():
+    """Display the report of the current build (used by the book's report page)."""
+    from IPython.display import HTML, display
+    d = os.environ.get(CLAIMS_ENV)
+    if not d or not Path(d).exists():
+        display(HTML("<p>No build records found: this page is filled in by "
+                     "<code>jupyter-book build</code>, which executes every chapter first.</p>"))
+        return []
+    recs = load_records(d)
+    display(HTML(report_html(recs)))
+    return recs
