@@ -1,0 +1,113 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from geobook import cones, regimes, stats
+
+
+@pytest.fixture
+def kap(key):
+    with jax.enable_x64(True):
+        return cones.random_spd(key, 5, log_spread=1.0, dtype=jnp.float64)
+
+
+def test_metric_is_coordinate_power_and_geodesic(kap, x64):
+    for a in (0.0, 0.5, 1.0, 1.3):
+        np.testing.assert_allclose(regimes.metric(kap, a, scale=2.0), 2.0 * cones.powm(kap, a),
+                                   rtol=1e-9, atol=1e-12)
+    h = cones.random_spd(jax.random.key(3), 5, dtype=jnp.float64)
+    np.testing.assert_allclose(regimes.metric(kap, 0.0, background=h), h, rtol=1e-10)
+    np.testing.assert_allclose(regimes.metric(kap, 1.0, background=h), kap, rtol=1e-9)
+
+
+def test_update_covariance_closed_forms(kap, x64):
+    for a in (0.0, 0.5, 1.0, 0.3):
+        np.testing.assert_allclose(regimes.update_covariance(kap, a), cones.powm(kap, 1 - 2 * a),
+                                   rtol=1e-8, atol=1e-12)
+    h = cones.random_spd(jax.random.key(4), 5, dtype=jnp.float64)
+    np.testing.assert_allclose(regimes.update_covariance(kap, 0.5, background=h),
+                               jnp.linalg.inv(h), rtol=1e-8)
+
+
+def test_covariance_only_alpha_one_for_coordinate_power(kap, x64):
+    A = jax.random.normal(jax.random.key(5), (5, 5))
+    Ai = jnp.linalg.inv(A)
+    G = jax.random.normal(jax.random.key(6), (5,))
+    h = jnp.eye(5)
+    for a, covariant in ((1.0, True), (0.5, False), (0.0, False)):
+        s = regimes.covariant_step(G, kap, a)
+        s2 = regimes.covariant_step(Ai.T @ G, Ai.T @ kap @ Ai, a)
+        err = float(jnp.linalg.norm(s2 - A @ s) / jnp.linalg.norm(A @ s))
+        assert (err < 1e-10) == covariant, (a, err)
+        s3 = regimes.covariant_step(Ai.T @ G, Ai.T @ kap @ Ai, a, background=Ai.T @ h @ Ai)
+        assert float(jnp.linalg.norm(s3 - A @ s) / jnp.linalg.norm(A @ s)) < 1e-10
+
+
+def test_sample_updates_covariance(kap, x64):
+    dq = regimes.sample_updates(jax.random.key(1), kap, 0.5, n_draws=200_000, learning_rate=0.1)
+    C = jnp.cov(dq.T) / 0.1**2
+    np.testing.assert_allclose(C, jnp.eye(5), atol=0.02)
+    g = jnp.arange(5.0)
+    dq = regimes.sample_updates(jax.random.key(1), kap, 1.0, n_draws=200_000, grad=g)
+    np.testing.assert_allclose(dq.mean(0), -jnp.linalg.solve(kap, g), atol=0.05 * float(jnp.abs(jnp.linalg.solve(kap, g)).max()) + 0.01)
+
+
+def test_fdt_residual_zero_only_at_one(kap, x64):
+    R = jax.vmap(lambda a: regimes.fdt_residual(kap, a))(jnp.linspace(0, 1.5, 16))
+    assert float(R[10]) < 1e-12 and float(jnp.delete(R, 10).min()) > 1e-3
+    assert float(jax.vmap(lambda a: regimes.fdt_residual(2 * jnp.eye(3), a))(jnp.linspace(0, 1.5, 7)).max()) < 1e-12
+
+
+def test_alpha_eff():
+    assert float(regimes.alpha_eff(1e-6, 1e-3)) == pytest.approx(0.25)
+    assert float(regimes.alpha_eff(0.0, 1e-3)) == 0.0
+    assert float(regimes.alpha_eff(1.0, 0.0)) == pytest.approx(0.5)
+
+
+def test_optimizer_update_variance_adam_and_sgd(x64):
+    kd = jnp.logspace(-2, 2, 12)
+    st = regimes.optimizer_update_variance(jax.random.key(0), optax.sgd(0.1), kd,
+                                           learning_rate=0.1, n_steps=20_000)
+    np.testing.assert_allclose(st.variance, kd, rtol=0.05)
+    st = regimes.optimizer_update_variance(jax.random.key(0), optax.adam(1e-3, eps=1e-12), kd,
+                                           learning_rate=1e-3, n_steps=20_000, burn_in=5_000)
+    assert abs(float(stats.slope_fit(jnp.log(kd), jnp.log(st.variance)).slope)) < 0.02
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_dtypes(dtype):
+    with jax.enable_x64(True):
+        k = jnp.diag(jnp.array([1.0, 2.0, 3.0], dtype))
+        assert regimes.metric(k, 0.5).dtype == dtype
+        assert regimes.update_covariance(k, 0.5).dtype == dtype
+        assert regimes.covariant_step(jnp.ones(3, dtype), k, 0.5).dtype == dtype
+        assert regimes.fdt_residual(k, 0.5).dtype == dtype
+
+
+def test_jit_vmap_parity(kap, x64):
+    f = jax.jit(lambda a: regimes.metric(kap, a))
+    np.testing.assert_allclose(f(0.7), regimes.metric(kap, 0.7), rtol=1e-12, atol=1e-14)
+    v = jax.vmap(lambda a: regimes.update_covariance(kap, a))(jnp.array([0.0, 0.5]))
+    np.testing.assert_allclose(v[1], regimes.update_covariance(kap, 0.5), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: regimes.metric(-np.eye(2), 0.5), r"metric: `kappa` must be symmetric positive definite"),
+    (lambda: regimes.metric(np.eye(2), np.inf), r"metric: `alpha` must be finite"),
+    (lambda: regimes.metric(np.eye(2), 0.5, scale=0.0), r"metric: `scale` must be finite and > 0"),
+    (lambda: regimes.metric(np.eye(2), 0.5, background=np.eye(3)), r"metric: `background` and `kappa` must have the same matrix size"),
+    (lambda: regimes.update_covariance(np.eye(2), 0.5, background=np.zeros((2, 2))), r"update_covariance: `background` must be symmetric positive definite"),
+    (lambda: regimes.alpha_eff(-1.0, 1e-3), r"alpha_eff: `v` must be finite and >= 0"),
+    (lambda: regimes.alpha_eff(1.0, np.nan), r"alpha_eff: `eps` must be finite"),
+    (lambda: regimes.covariant_step(np.ones(3), np.eye(2), 1.0), r"covariant_step: `grad` must have length K = 2"),
+    (lambda: regimes.covariant_step(np.ones(2), np.eye(2), 1.0, learning_rate=-1.0), r"covariant_step: `learning_rate` must be finite and > 0"),
+    (lambda: regimes.covariant_step(np.array([1.0, np.nan]), np.eye(2), 1.0), r"covariant_step: `grad` must be finite"),
+    (lambda: regimes.sample_updates(jax.random.key(0), np.eye(2), 1.0, n_draws=0), r"sample_updates: `n_draws` must be >= 1"),
+    (lambda: regimes.optimizer_update_variance(jax.random.key(0), object(), np.ones(2), learning_rate=0.1, n_steps=10), r"optimizer_update_variance: `optimizer` must have a callable `init`"),
+    (lambda: regimes.optimizer_update_variance(jax.random.key(0), optax.sgd(0.1), -np.ones(2), learning_rate=0.1, n_steps=10), r"optimizer_update_variance: `kappa_diag` must be finite and > 0"),
+])
+def test_validation_messages(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
