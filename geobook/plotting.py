@@ -64,16 +64,44 @@ def publish(name: str, fig, *, alt: str, claims: Sequence[str]):
     return name
 
 
-def animate(fig, update: Callable[[int], object], n_frames: int, *, interval: int = 120):
-    """A self-contained JavaScript animation (works on the static page, no kernel needed)."""
+def animate(fig, update: Callable[[int], object], n_frames: int, *, interval: int = 120,
+            dpi: int = 80):
+    """A self-contained JavaScript animation (works on the static page, no kernel needed).
+
+    Frames are embedded as PNGs at ``dpi``; the player needs no network (its icons are
+    Unicode symbols, not a web font).
+    """
     from IPython.display import HTML
     from matplotlib import animation
     if not isinstance(n_frames, int) or n_frames < 2:
         raise ValueError(f"plotting.animate: `n_frames` must be an int >= 2; got {n_frames!r}.")
+    update(0)
+    fig.canvas.draw()                      # settle the layout once, then freeze it:
+    fig.set_layout_engine("none")          # re-running constrained layout per frame is slow
     anim = animation.FuncAnimation(fig, update, frames=n_frames, interval=interval)
-    out = HTML(anim.to_jshtml(default_mode="loop"))
+    with matplotlib.rc_context({"savefig.dpi": dpi}):
+        out = HTML(_offline_jshtml(anim.to_jshtml(default_mode="loop")))
     plt.close(fig)
     return out
+
+
+# matplotlib's player loads Font Awesome from a CDN for its button icons; the book is
+# served offline, so drop the stylesheet and draw the icons with plain Unicode symbols.
+_ICONS = {"fa fa-minus": "&#8722;", "fa fa-fast-backward": "&#9198;",
+          "fa fa-step-backward": "&#9664;&#9646;", "fa fa-play fa-flip-horizontal": "&#9664;",
+          "fa fa-pause": "&#9208;", "fa fa-play": "&#9654;", "fa fa-step-forward": "&#9646;&#9654;",
+          "fa fa-fast-forward": "&#9197;", "fa fa-plus": "+"}
+
+
+def _offline_jshtml(html: str) -> str:
+    import re
+    html = re.sub(r'<link[^>]*font-awesome[^>]*>', "", html, flags=re.S)
+    for cls, sym in _ICONS.items():
+        html = html.replace(f'<i class="{cls}"></i>', f'<span aria-hidden="true">{sym}</span>')
+    if "maxcdn" in html or "<i class=\"fa" in html:
+        raise RuntimeError("plotting.animate: matplotlib's player template changed; update "
+                           "_offline_jshtml so the animation stays offline")
+    return html
 
 
 def ellipse(ax, S, center=(0.0, 0.0), *, scale: float = 1.0, **kw):

@@ -1,0 +1,115 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+from geobook import fokker_planck as fp
+
+
+def cells(a, b, n):
+    e = jnp.linspace(a, b, n + 1)
+    return 0.5 * (e[1:] + e[:-1])
+
+
+def test_generator_conserves_mass_and_has_boltzmann_null_vector(x64):
+    x = cells(-2.5, 2.5, 200)
+    H = (x**2 - 1) ** 2
+    L = fp.generator_1d(H, x, 0.5)
+    assert float(jnp.abs(L.sum(0)).max()) < 1e-10
+    off = L - jnp.diag(jnp.diag(L))
+    assert float(off.min()) >= 0.0                      # M-matrix: positivity preserving
+    p = fp.stationary_1d(H, x, 0.5)
+    pb = fp.boltzmann_1d(H, x, 0.5)
+    assert float(jnp.abs(p - pb).max() / pb.max()) < 1e-10     # sup-norm, relative to the peak
+    np.testing.assert_allclose(float(p.sum() * (x[1] - x[0])), 1.0, rtol=1e-12)
+
+
+def test_ou_spectrum_is_integer_multiples_of_gamma(x64):
+    x = cells(-8, 8, 800)
+    sp = fp.spectrum_1d(0.5 * x**2, x, 0.5, n_modes=4)   # gamma = 1, D = 0.5
+    np.testing.assert_allclose(sp.eigenvalues, [0, -1, -2, -3], atol=2e-3)
+    ref = np.sort(np.linalg.eigvals(np.asarray(fp.generator_1d(0.5 * x**2, x, 0.5))).real)[::-1][:4]
+    np.testing.assert_allclose(sp.eigenvalues, ref, atol=1e-8)
+    pb = fp.boltzmann_1d(0.5 * x**2, x, 0.5)
+    assert float(jnp.abs(sp.modes[:, 0] - pb).max() / pb.max()) < 1e-8
+
+
+def test_evolve_matches_matrix_exponential_and_relaxes(x64):
+    x = cells(-3, 3, 120)
+    H = (x**2 - 1) ** 2
+    p0 = jnp.exp(-((x - 1) ** 2) / 0.05)
+    ev = fp.evolve_1d(p0, H, x, 0.5, jnp.array([0.0, 0.7, 200.0]))
+    dx = x[1] - x[0]
+    ref = sla.expm(0.7 * np.asarray(fp.generator_1d(H, x, 0.5))) @ np.asarray(p0 / (p0.sum() * dx))
+    assert float(np.abs(ev.p[1] - ref).max() / ref.max()) < 1e-9
+    np.testing.assert_allclose(ev.mass, 1.0, rtol=1e-10)
+    pb = fp.boltzmann_1d(H, x, 0.5)
+    assert float(jnp.abs(ev.p[2] - pb).max() / pb.max()) < 1e-9
+
+
+def test_second_order_in_space(x64):
+    """Eigenvalue of the OU generator converges at order 2 in dx."""
+    errs, dxs = [], []
+    for n in (100, 200, 400):
+        x = cells(-8, 8, n)
+        errs.append(abs(float(fp.spectrum_1d(0.5 * x**2, x, 0.5, 2).eigenvalues[1]) + 1.0))
+        dxs.append(float(x[1] - x[0]))
+    slope = np.polyfit(np.log(dxs), np.log(errs), 1)[0]
+    assert 1.8 < slope < 2.2
+
+
+def test_free_energy_minimum_and_monotone(x64):
+    x = cells(-3, 3, 150)
+    H = (x**2 - 1) ** 2
+    T = 0.5
+    dx = x[1] - x[0]
+    Z = float(jnp.sum(jnp.exp(-H / T)) * dx)
+    np.testing.assert_allclose(fp.free_energy(fp.boltzmann_1d(H, x, T), H, x, T), -T * np.log(Z), rtol=1e-10)
+    ev = fp.evolve_1d(jnp.exp(-((x + 1.5) ** 2) / 0.02), H, x, T, jnp.linspace(0, 5, 30))
+    F = jax.vmap(lambda p: fp.free_energy(p, H, x, T))(ev.p)
+    assert float(jnp.diff(F).max()) <= 1e-12
+
+
+def test_bernoulli_fn_stable():
+    z = jnp.array([-50.0, -1e-9, 0.0, 1e-9, 1.0, 50.0])
+    b = fp.bernoulli_fn(z)
+    assert bool(jnp.all(jnp.isfinite(b)))
+    np.testing.assert_allclose(b[2], 1.0)
+    np.testing.assert_allclose(b[4], 1 / (np.e - 1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_dtypes_and_jit(dtype):
+    with jax.enable_x64(True):
+        x = cells(-2, 2, 50).astype(dtype)
+        H = x**2
+        assert fp.generator_1d(H, x, 1.0).dtype == dtype
+        assert fp.stationary_1d(H, x, 1.0).dtype == dtype
+        f = jax.jit(lambda T: fp.stationary_1d(H, x, T))
+        p = fp.stationary_1d(H, x, 1.0)
+        tol = 1e-4 if dtype == jnp.float32 else 1e-12
+        assert float(jnp.abs(f(1.0) - p).max() / p.max()) < tol
+        v = jax.vmap(lambda T: fp.spectrum_1d(H, x, T, 3).eigenvalues)(jnp.array([0.5, 1.0], dtype))
+        np.testing.assert_allclose(v[1], fp.spectrum_1d(H, x, 1.0, 3).eigenvalues, rtol=1e-4, atol=1e-5)
+
+
+X = np.linspace(-1, 1, 10)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: fp.generator_1d(X**2, X, 0.0), r"generator_1d: `T` must be finite and > 0; got 0.0"),
+    (lambda: fp.generator_1d(X**2, X[:5], 1.0), r"generator_1d: `H` and `x` must have the same shape"),
+    (lambda: fp.generator_1d(X**2, X**3, 1.0), r"generator_1d: `x` must be uniform, increasing cell centres"),
+    (lambda: fp.generator_1d(np.full(10, np.nan), X, 1.0), r"generator_1d: `H` must be finite"),
+    (lambda: fp.stationary_1d(np.ones((2, 5)), X, 1.0), r"stationary_1d: `H` must have shape \[n\]"),
+    (lambda: fp.spectrum_1d(X**2, X, 1.0, n_modes=11), r"spectrum_1d: `n_modes` must be <= the number of cells 10"),
+    (lambda: fp.evolve_1d(-np.ones(10), X**2, X, 1.0, np.array([1.0])), r"evolve_1d: `p0` must be finite and >= 0"),
+    (lambda: fp.evolve_1d(np.ones(10), X**2, X, 1.0, np.array([-1.0])), r"evolve_1d: `times` must be finite and >= 0"),
+    (lambda: fp.evolve_1d(np.zeros(10), X**2, X, 1.0, np.array([1.0])), r"evolve_1d: `p0` must have positive mass"),
+    (lambda: fp.free_energy(np.ones(9), X**2, X, 1.0), r"free_energy: `p` and `x` must have the same shape"),
+    (lambda: fp.generator_1d(X[:2], X[:2], 1.0), r"generator_1d: `x` must hold at least 3 cells"),
+])
+def test_validation_messages(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
