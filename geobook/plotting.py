@@ -51,17 +51,23 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float = 7.0, height: float 
     return plt.subplots(nrows, ncols, figsize=(width, height), **kw)
 
 
-def publish(name: str, fig, *, alt: str, claims: Sequence[str]):
-    """Register the figure with its alt text and backing claims, glue it, close it.
+def publish(name: str, fig, *, alt: str, claims: Sequence[str]) -> None:
+    """Register the figure with its alt text and backing claims, glue it as a PNG, close it.
 
-    The chapter places it with ``{glue:figure} name`` and the same ``:alt:`` text.
+    The chapter places it with ``{glue:figure} name`` and the same ``:alt:`` text.  The PNG is
+    rendered here (not by the notebook's display hooks), so the output does not depend on
+    which matplotlib backend the kernel happens to have activated.
     """
     verify.register_figure(name, alt=alt, claims=claims)
     if verify._in_kernel():
+        import io
+
+        from IPython.display import Image
         from myst_nb import glue
-        glue(name, fig, display=False)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        glue(name, Image(data=buf.getvalue(), format="png"), display=False)
     plt.close(fig)
-    return name
 
 
 def animate(fig, update: Callable[[int], object], n_frames: int, *, interval: int = 120,
