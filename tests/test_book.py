@@ -43,6 +43,15 @@ def test_chapter_executes_and_verifies(path, tmp_path, monkeypatch):
     assert len(figs) >= 3, "every chapter shows at least three verified figures"
     assert len(claims) >= len(figs)
     names = {r["name"] for r in claims}
+    glued = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("scrapbook", {})
+            if "name" in meta:
+                glued[meta["name"]] = out.get("data", {})
+    for f in figs:
+        keys = glued.get(f["name"], {})   # myst-nb prefixes glued mime types
+        assert any(k.endswith("image/png") for k in keys), f"figure {f['name']} not glued as PNG: {list(keys)}"
     for f in figs:
         assert f["claims"] and set(f["claims"]) <= names
     text = path.read_text()
