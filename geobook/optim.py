@@ -143,6 +143,8 @@ def cgd(learning_rate: ScalarOrSchedule, *, alpha: float = 0.5, structure: str =
             raise ValueError(f"cgd: `background` must be one matrix [K, K]; got shape "
                              f"{np.shape(background)}.")
 
+    W_h = None if background is None else cones.invsqrtm(jnp.asarray(background))
+
     def init(params):
         mu = jax.tree.map(jnp.zeros_like, params)
         if structure == "diagonal":
@@ -173,7 +175,7 @@ def cgd(learning_rate: ScalarOrSchedule, *, alpha: float = 0.5, structure: str =
             else:
                 mu_hat, nu_hat = mu, nu
             root = eps_root if moment == "raw" else 0.0
-            if alpha == 0.5 and eps == 0.0:        # RMSProp's form: g * rsqrt(v + eps)
+            if alpha == 0.5 and isinstance(eps, (int, float)) and eps == 0.0:   # RMSProp's form
                 new = jax.tree.map(lambda m, v: -lr * (jax.lax.rsqrt(v + root) * m), mu_hat, nu_hat)
             else:
                 new = jax.tree.map(lambda m, v: -lr * (m / (_power(v + root, alpha) + eps)),
@@ -190,10 +192,17 @@ def cgd(learning_rate: ScalarOrSchedule, *, alpha: float = 0.5, structure: str =
             nu_hat = nu / (1 - b2**count).astype(nu.dtype)
         else:
             m_hat, nu_hat = m_flat, nu
-        h = (jnp.eye(nu.shape[0], dtype=nu.dtype) if background is None
-             else jnp.asarray(background, nu.dtype))
-        G = cones._geodesic_kernel(h, cones.sym(nu_hat) + eps * h, jnp.asarray(alpha, nu.dtype))
-        step = -lr * jnp.linalg.solve(G, m_hat)
+        # g = h^{1/2} (h^{-1/2} (M + εh) h^{-1/2})^α h^{1/2}, so with the constant
+        # W = h^{-1/2}:  g^{-1} m = W (W M W + ε I)^{-α} W m  — one eigh per step.
+        eye = jnp.eye(nu.shape[0], dtype=nu.dtype)
+        if background is None:
+            Mw, mw = cones.sym(nu_hat) + eps * eye, m_hat
+        else:
+            W = W_h.astype(nu.dtype)
+            Mw, mw = cones.sym(W @ nu_hat @ W) + eps * eye, W @ m_hat
+        lam, V = jnp.linalg.eigh(Mw)
+        x = V @ ((V.T @ mw) * _power(lam, alpha) ** -1 if alpha != 0.0 else V.T @ mw)
+        step = -lr * (x if background is None else W @ x)
         return unravel(step), CGDState(count, mu, nu)
 
     return GradientTransformation(init, update)
@@ -427,15 +436,24 @@ def reparametrisation_error(make_optimizer: Callable, A, hessian, *, key, n_step
     K = A.shape[0]
     Ai = jnp.linalg.inv(A)
     o1, o2 = make_optimizer(None), make_optimizer(Ai.T @ Ai)
-    q = jnp.ones(K, H.dtype)
-    qp = A @ q
-    s1, s2 = o1.init(q), o2.init(qp)
-    for k in jax.random.split(key, n_steps):
-        G = H @ q + jax.random.normal(k, (K,), H.dtype)
-        u1, s1 = o1.update(G, s1)
-        u2, s2 = o2.update(Ai.T @ G, s2)
-        q, qp = q + u1, qp + u2
-    return jnp.linalg.norm(qp - A @ q) / jnp.linalg.norm(A @ q)
+
+    @jax.jit
+    def run(key):
+        q = jnp.ones(K, H.dtype)
+        qp = A @ q
+
+        def step(carry, k):
+            q, qp, s1, s2 = carry
+            G = H @ q + jax.random.normal(k, (K,), H.dtype)
+            u1, s1 = o1.update(G, s1)
+            u2, s2 = o2.update(Ai.T @ G, s2)
+            return (q + u1, qp + u2, s1, s2), None
+
+        (q, qp, _, _), _ = jax.lax.scan(step, (q, qp, o1.init(q), o2.init(qp)),
+                                        jax.random.split(key, n_steps))
+        return jnp.linalg.norm(qp - A @ q) / jnp.linalg.norm(A @ q)
+
+    return run(key)
 
 
 class TrainingRun(NamedTuple):

@@ -11,7 +11,7 @@ from geobook._src import checks
 from geobook._src.dtypes import working_dtype
 
 __all__ = ["histogram", "bin_probabilities", "hist_kl", "tv_distance", "ks_distance",
-           "slope_fit", "SlopeFit"]
+           "slope_fit", "SlopeFit", "spearman"]
 
 
 def _edges(fn, edges):
@@ -135,3 +135,24 @@ def slope_fit(x, y) -> SlopeFit:
     resid = y - (slope * x + intercept)
     stderr = jnp.sqrt(jnp.sum(resid**2) / (x.shape[0] - 2) / sxx)
     return SlopeFit(slope, intercept, stderr)
+
+
+def spearman(x, y):
+    """Spearman rank correlation of two 1-D samples (ties get average ranks)."""
+    checks.check_ndim("spearman", "x", x, 1, "[n]")
+    checks.check_same_shape("spearman", "x", x, "y", y)
+    if np.shape(x)[0] < 3:
+        raise ValueError(f"spearman: need at least 3 points; got {np.shape(x)[0]}.")
+    dtype = working_dtype(x, y)
+
+    def rank(v):
+        v = jnp.asarray(v, dtype)
+        order = jnp.argsort(v)
+        r = jnp.empty_like(v).at[order].set(jnp.arange(v.shape[0], dtype=dtype))
+        # average ranks over ties
+        eq = v[:, None] == v[None, :]
+        return (eq * r[None, :]).sum(1) / eq.sum(1)
+
+    rx, ry = rank(x), rank(y)
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    return jnp.sum(rx * ry) / jnp.sqrt(jnp.sum(rx**2) * jnp.sum(ry**2))

@@ -40,6 +40,13 @@ def test_slope_fit_exact_and_noisy(x64):
     np.testing.assert_allclose([g.slope, g.intercept, g.stderr], [res.slope, res.intercept, res.stderr], rtol=1e-10)
 
 
+def test_spearman_matches_scipy(x64):
+    x = jnp.array([1.0, 2.0, 2.0, 5.0, 3.0, 9.0])
+    y = jnp.array([0.3, 0.1, 0.4, 0.2, 0.9, 0.5])
+    np.testing.assert_allclose(stats.spearman(x, y), sps.spearmanr(np.asarray(x), np.asarray(y)).statistic, rtol=1e-12)
+    assert float(stats.spearman(x, -x)) == pytest.approx(-1.0)
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda: stats.hist_kl(np.zeros(5), np.array([0.0, 1.0]), np.ones(3)), r"hist_kl: `reference` must have one entry per bin \(1\)"),
     (lambda: stats.hist_kl(np.zeros(5), np.array([1.0, 0.0]), np.ones(1)), r"hist_kl: `edges` must be strictly increasing"),
@@ -49,6 +56,7 @@ def test_slope_fit_exact_and_noisy(x64):
     (lambda: stats.ks_distance(np.ones((2, 2)), lambda x: x), r"ks_distance: `samples` must have shape \[n\]"),
     (lambda: stats.slope_fit(np.ones(2), np.ones(2)), r"slope_fit: need at least 3 points; got 2"),
     (lambda: stats.bin_probabilities(3, np.array([0.0, 1.0])), r"bin_probabilities: `pdf` must be callable"),
+    (lambda: stats.spearman(np.ones(3), np.ones(4)), r"spearman: `x` and `y` must have the same shape"),
 ])
 def test_validation_messages(call, match):
     with pytest.raises(ValueError, match=match):
