@@ -97,6 +97,46 @@ def langevin_problem(n_walkers, n_steps, T=0.5, dt=1e-3):
     return impls
 
 
+# --- problem 2: Adam on the 1000-dimensional Rosenbrock function ------------------------
+def adam_problem(dim, n_steps, lr=1e-3):
+    import optax
+
+    from geobook import optim
+    x0 = jnp.full((dim,), -1.0, jnp.float64).at[::2].set(1.2)
+    grad = jax.grad(lambda x: optim.rosenbrock(x))
+
+    def make(opt):
+        @jax.jit
+        def run(x):
+            def step(carry, _):
+                x, s = carry
+                u, s = opt.update(grad(x), s, x)
+                return (x + u, s), None
+            (x, _), _ = jax.lax.scan(step, (x, opt.init(x)), None, length=n_steps)
+            return x
+        return run
+
+    ours, theirs = make(optim.adam(lr)), make(optax.adam(lr))
+    diff = float(jnp.max(jnp.abs(ours(x0) - theirs(x0))))
+    return {"geobook.optim.adam": lambda: ours(x0).block_until_ready(),
+            "optax.adam": lambda: theirs(x0).block_until_ready()}, {"max_iterate_difference": diff}
+
+
+# --- problem 3: cost of one full-CGD step against the dimension K -------------------------
+def cgd_scaling(dims, repeats):
+    from geobook import optim
+    rows = {}
+    for K in dims:
+        opt = optim.cgd(1e-3, alpha=0.5, structure="full")
+        g = jax.random.normal(jax.random.key(0), (K,), jnp.float64)
+        step = jax.jit(opt.update)
+        s = opt.init(g)
+        first, med, runs = _time(lambda: jax.block_until_ready(step(g, s)), repeats)
+        rows[str(K)] = {"first_call_s": first, "median_s": med, "runs_s": runs}
+        print(f"  K = {K:5d}: one full CGD step {med * 1e3:9.3f} ms")
+    return rows
+
+
 def run_problem(name, impls, repeats, meta):
     rows = {}
     for label, fn in impls.items():
@@ -132,6 +172,20 @@ def main(argv=None):
     if args.quick:
         meta["platform"] += "_quick"
     run_problem("langevin", langevin_problem(n_w, n_s), args.repeats, meta)
+
+    with jax.enable_x64(True):
+        dim, steps = (50, 200) if args.quick else (1000, 10_000)
+        impls, extra = adam_problem(dim, steps)
+        m2 = {**meta, "size": f"Rosenbrock d = {dim}, {steps} Adam steps in lax.scan, float64",
+              "max_iterate_difference": extra["max_iterate_difference"]}
+        print(f"adam: {m2['size']}; max iterate difference {extra['max_iterate_difference']:.1e}")
+        run_problem("adam", impls, args.repeats, m2)
+        dims = [10, 30] if args.quick else [10, 30, 100, 300, 1000]
+        print("cgd_scaling: one full CGD step (alpha = 1/2), float64")
+        rows = cgd_scaling(dims, max(args.repeats, 5))
+        out = {"problem": "cgd_scaling", "rows": rows, **meta,
+               "size": "one jitted full-CGD update (eigh of K x K), float64"}
+        (ROOT / "results" / f"cgd_scaling_{meta['platform']}.json").write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
