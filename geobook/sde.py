@@ -84,7 +84,8 @@ def euler_maruyama(key, drift: Callable, diffusion: Callable, q0, *, dt, n_steps
     Args:
       key: PRNG key.
       drift: ``a(q) -> [d]`` for one walker ``q: [d]``.
-      diffusion: ``B(q) -> [d, d]`` for one walker (the noise matrix, not ``BBᵀ``).
+      diffusion: ``B(q) -> [d, d]`` for one walker (the noise matrix, not ``BBᵀ``), or
+        ``-> [d]`` for diagonal noise ``B = diag(b)`` (cheaper: no matrix product).
       q0: initial positions ``[n_walkers, d]``.
       dt: time step > 0 (traced).  n_steps: number of steps (static).
       save_every: save the positions every this many steps (static; must divide n_steps).
@@ -102,9 +103,9 @@ def euler_maruyama(key, drift: Callable, diffusion: Callable, q0, *, dt, n_steps
     if a_shape != (d,):
         raise ValueError(f"euler_maruyama: `drift` must map a walker [d] = [{d}] to [{d}]; "
                          f"got output shape {a_shape}.")
-    if b_shape != (d, d):
+    if b_shape not in ((d, d), (d,)):
         raise ValueError(f"euler_maruyama: `diffusion` must map a walker [d] = [{d}] to "
-                         f"[{d}, {d}]; got output shape {b_shape}.")
+                         f"[{d}, {d}] (or [{d}] for diagonal noise); got output shape {b_shape}.")
     return _em_jit(key, drift, diffusion, q0, dt, n_steps, save_every)
 
 
@@ -114,7 +115,9 @@ def _em_integrate(key, drift, diffusion, q0, dt, n_steps, save_every):
 
     def step(q, k):
         z = jax.random.normal(k, q.shape, q.dtype)
-        return q + va(q) * dt + jnp.einsum("nij,nj->ni", vb(q), z) * sq
+        B = vb(q)
+        noise = B * z if B.ndim == 2 else jnp.einsum("nij,nj->ni", B, z)
+        return q + va(q) * dt + noise * sq
 
     return _integrate(key, step, q0, dt, n_steps, save_every)
 

@@ -22,6 +22,14 @@ def test_em_ou_moments_match_closed_form(x64):
     assert abs(float(tr.q.var()) - v) < 4 * v * np.sqrt(2 / 200_000)
 
 
+def test_em_diagonal_noise_equals_matrix_noise(x64):
+    b = jnp.array([0.3, 1.0, 2.0])
+    q0 = jnp.zeros((16, 3))
+    a = sde.euler_maruyama(jax.random.key(4), lambda q: -q, lambda q: b, q0, dt=0.1, n_steps=20)
+    m = sde.euler_maruyama(jax.random.key(4), lambda q: -q, lambda q: jnp.diag(b), q0, dt=0.1, n_steps=20)
+    np.testing.assert_allclose(a.q, m.q, rtol=1e-12, atol=1e-14)
+
+
 def test_em_weak_order_one(x64):
     exact = np.exp(-2) + 0.5 * (1 - np.exp(-2))
     errs = []
@@ -93,7 +101,7 @@ def test_dtype_preserved(dtype):
     (lambda: sde.langevin(jax.random.key(0), lambda q: q[:1] * 0 + 1, jnp.zeros((4, 2)), T=1.0, dt=0.1, n_steps=2), r"langevin: `grad_H` must map a walker \[d\] = \[2\] to \[2\]"),
     (lambda: sde.langevin(jax.random.key(0), lambda q: q, jnp.zeros((4, 2)), T=1.0, dt=0.1, n_steps=2, metric=lambda q: jnp.eye(3)), r"langevin: `metric` must map a walker"),
     (lambda: sde.langevin(jax.random.key(0), 3.0, jnp.zeros((4, 2)), T=1.0, dt=0.1, n_steps=2), r"langevin: `grad_H` must be callable"),
-    (lambda: sde.euler_maruyama(jax.random.key(0), OU_DRIFT, lambda q: jnp.ones(1), jnp.zeros((4, 1)), dt=0.1, n_steps=2), r"euler_maruyama: `diffusion` must map a walker \[d\] = \[1\] to \[1, 1\]"),
+    (lambda: sde.euler_maruyama(jax.random.key(0), OU_DRIFT, lambda q: jnp.ones((1, 2)), jnp.zeros((4, 1)), dt=0.1, n_steps=2), r"euler_maruyama: `diffusion` must map a walker \[d\] = \[1\] to \[1, 1\] \(or \[1\]"),
     (lambda: sde.euler_maruyama(jax.random.key(0), OU_DRIFT, UNIT, jnp.zeros((4, 1)), dt=np.inf, n_steps=2), r"euler_maruyama: `dt` must be finite and > 0"),
 ])
 def test_validation_messages(call, match):
