@@ -18,7 +18,8 @@ from geobook import cones
 from geobook._src import checks
 from geobook._src.dtypes import working_dtype
 
-__all__ = ["metric", "update_covariance", "alpha_eff", "covariant_step", "sample_updates",
+__all__ = ["metric", "update_covariance", "alpha_eff", "covariant_step", "step_covariance_error",
+           "sample_updates",
            "fdt_residual", "optimizer_update_variance", "UpdateStats"]
 
 
@@ -102,6 +103,22 @@ def covariant_step(grad, kappa, alpha, *, learning_rate=1.0, background=None):
     g = _metric_kernel(kappa, alpha, h, one)
     G = jnp.asarray(grad, kappa.dtype)
     return -jnp.asarray(learning_rate, kappa.dtype) * jnp.linalg.solve(g, G[..., None])[..., 0]
+
+
+def step_covariance_error(grad, kappa, alpha, A, *, background=None):
+    r"""Relative mismatch :math:`\|\Delta q' - A\Delta q\|/\|A\Delta q\|` between the covariant step
+    taken in the coordinates :math:`q' = Aq` (where :math:`G' = A^{-\top}G`,
+    :math:`\kappa' = A^{-\top}\kappa A^{-1}` and, if given, :math:`h' = A^{-\top}hA^{-1}`) and the
+    transformed step of the original coordinates.  Zero (to round-off) iff the step is a vector.
+    """
+    checks.check_square("step_covariance_error", "A", A)
+    checks.check_finite("step_covariance_error", "A", A)
+    A = jnp.asarray(A)
+    Ai = jnp.linalg.inv(A)
+    step = covariant_step(grad, kappa, alpha, background=background)
+    new_bg = None if background is None else Ai.T @ background @ Ai
+    step_new = covariant_step(Ai.T @ grad, Ai.T @ kappa @ Ai, alpha, background=new_bg)
+    return jnp.linalg.norm(step_new - A @ step) / jnp.linalg.norm(A @ step)
 
 
 def sample_updates(key, kappa, alpha, *, n_draws: int, grad=None, learning_rate=1.0,
