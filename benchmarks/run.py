@@ -137,6 +137,57 @@ def cgd_scaling(dims, repeats):
     return rows
 
 
+# --- problem 4: entropic OT between two 2-D clouds (ott-jax, POT) -------------------------
+def sinkhorn_problem(n, tol=1e-6):
+    import ot
+    from ott.geometry import pointcloud
+    from ott.problems.linear import linear_problem
+    from ott.solvers.linear import sinkhorn as ott_sinkhorn
+
+    from geobook import transport
+    x = jax.random.normal(jax.random.key(0), (n, 2), jnp.float64)
+    y = jax.random.uniform(jax.random.key(1), (n, 2), jnp.float64, -1.0, 1.0) + jnp.array([1.0, 0.5])
+    C = transport.sq_euclidean_cost(x, y)
+    eps = 0.05 * float(C.mean())
+    ours = jax.jit(lambda x, y: transport.sinkhorn(x, y, eps, tol=tol, max_iter=20_000))
+    solver = ott_sinkhorn.Sinkhorn(threshold=tol, norm_error=1, lse_mode=True, max_iterations=20_000)
+    theirs = jax.jit(lambda x, y: solver(linear_problem.LinearProblem(
+        pointcloud.PointCloud(x, y, epsilon=eps))))
+    Cn, w = np.asarray(C), np.full(n, 1.0 / n)
+    pot = lambda: ot.bregman.sinkhorn_log(w, w, Cn, eps, numItermax=20_000, stopThr=tol)
+    r, o, P = ours(x, y), theirs(x, y), pot()
+    ott_P = np.asarray(o.matrix)
+    l1 = lambda P: float(np.abs(P.sum(1) - w).sum() + np.abs(P.sum(0) - w).sum())
+    meta = {"eps": eps, "geobook_cost": float(r.cost), "geobook_iterations": int(r.n_iter),
+            "geobook_l1_error": float(r.error), "ott_cost": float(np.sum(ott_P * Cn)),
+            "ott_iterations": int(np.sum(np.asarray(o.errors) > -1)) * solver.inner_iterations,
+            "ott_l1_error": l1(ott_P), "pot_cost": float(np.sum(P * Cn)), "pot_l1_error": l1(P)}
+    meta["cost_rel_diff_vs_ott"] = abs(meta["geobook_cost"] - meta["ott_cost"]) / meta["ott_cost"]
+    return {"geobook.transport.sinkhorn": lambda: ours(x, y).f.block_until_ready(),
+            "ott-jax Sinkhorn (lse, jit)": lambda: theirs(x, y).f.block_until_ready(),
+            "POT sinkhorn_log": pot}, meta
+
+
+# --- problem 5: Gaussian W2 of many pairs (POT) ------------------------------------------
+def gaussian_w2_problem(n_pairs, d):
+    import ot
+
+    from geobook import cones, transport
+    k = jax.random.split(jax.random.key(0), 4)
+    S0 = cones.random_spd(k[0], d, shape=(n_pairs,), dtype=jnp.float64)
+    S1 = cones.random_spd(k[1], d, shape=(n_pairs,), dtype=jnp.float64)
+    m0 = jax.random.normal(k[2], (n_pairs, d), jnp.float64)
+    m1 = jax.random.normal(k[3], (n_pairs, d), jnp.float64)
+    ours = jax.jit(transport.gaussian_w2)
+    npa = [np.asarray(v) for v in (m0, m1, S0, S1)]
+
+    def pot():   # POT's batched, paired form (NumPy backend)
+        return ot.gaussian.bures_wasserstein_distance(*npa, paired=True) ** 2
+    diff = float(np.max(np.abs(np.asarray(ours(m0, S0, m1, S1)) - pot())))
+    return {"geobook.transport.gaussian_w2": lambda: ours(m0, S0, m1, S1).block_until_ready(),
+            "POT bures_wasserstein_distance (paired)": pot}, {"max_abs_difference": diff}
+
+
 def run_problem(name, impls, repeats, meta):
     rows = {}
     for label, fn in impls.items():
@@ -160,32 +211,52 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only", nargs="*", default=None,
+                    help="problems to run (langevin adam cgd_scaling sinkhorn gaussian_w2)")
     args = ap.parse_args(argv)
+    want = lambda name: args.only is None or name in args.only
     meta = {"platform": jax.devices()[0].platform, "devices": [str(d) for d in jax.devices()],
             "device_kind": jax.devices()[0].device_kind, "jax": jax.__version__,
             "numpy": np.__version__, "python": platform.python_version(),
             "cpu_count": os.cpu_count(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "quick": args.quick}
-    n_w, n_s = (2_000, 200) if args.quick else (100_000, 2_000)
-    meta["size"] = f"{n_w} walkers x {n_s} steps, 2-D double well, float32"
-    print(f"langevin: {meta['size']} on {meta['device_kind']} ({len(jax.devices())} devices)")
     if args.quick:
         meta["platform"] += "_quick"
-    run_problem("langevin", langevin_problem(n_w, n_s), args.repeats, meta)
+    if want("langevin"):
+        n_w, n_s = (2_000, 200) if args.quick else (100_000, 2_000)
+        m1 = {**meta, "size": f"{n_w} walkers x {n_s} steps, 2-D double well, float32"}
+        print(f"langevin: {m1['size']} on {meta['device_kind']} ({len(jax.devices())} devices)")
+        run_problem("langevin", langevin_problem(n_w, n_s), args.repeats, m1)
 
     with jax.enable_x64(True):
-        dim, steps = (50, 200) if args.quick else (1000, 10_000)
-        impls, extra = adam_problem(dim, steps)
-        m2 = {**meta, "size": f"Rosenbrock d = {dim}, {steps} Adam steps in lax.scan, float64",
-              "max_iterate_difference": extra["max_iterate_difference"]}
-        print(f"adam: {m2['size']}; max iterate difference {extra['max_iterate_difference']:.1e}")
-        run_problem("adam", impls, args.repeats, m2)
-        dims = [10, 30] if args.quick else [10, 30, 100, 300, 1000]
-        print("cgd_scaling: one full CGD step (alpha = 1/2), float64")
-        rows = cgd_scaling(dims, max(args.repeats, 5))
-        out = {"problem": "cgd_scaling", "rows": rows, **meta,
-               "size": "one jitted full-CGD update (eigh of K x K), float64"}
-        (ROOT / "results" / f"cgd_scaling_{meta['platform']}.json").write_text(json.dumps(out, indent=1))
+        if want("adam"):
+            dim, steps = (50, 200) if args.quick else (1000, 10_000)
+            impls, extra = adam_problem(dim, steps)
+            m2 = {**meta, "size": f"Rosenbrock d = {dim}, {steps} Adam steps in lax.scan, float64",
+                  "max_iterate_difference": extra["max_iterate_difference"]}
+            print(f"adam: {m2['size']}; max iterate difference {extra['max_iterate_difference']:.1e}")
+            run_problem("adam", impls, args.repeats, m2)
+        if want("cgd_scaling"):
+            dims = [10, 30] if args.quick else [10, 30, 100, 300, 1000]
+            print("cgd_scaling: one full CGD step (alpha = 1/2), float64")
+            rows = cgd_scaling(dims, max(args.repeats, 5))
+            out = {"problem": "cgd_scaling", "rows": rows, **meta,
+                   "size": "one jitted full-CGD update (eigh of K x K), float64"}
+            (ROOT / "results" / f"cgd_scaling_{meta['platform']}.json").write_text(json.dumps(out, indent=1))
+        if want("sinkhorn"):
+            n = 200 if args.quick else 2000
+            impls, extra = sinkhorn_problem(n)
+            m4 = {**meta, **extra, "size": f"entropic OT, n = m = {n} in 2-D, N(0, I) to "
+                  f"U([-1, 1]^2) + (1, 0.5), eps = 0.05 x mean cost, float64, L1 marginal tol 1e-6"}
+            print(f"sinkhorn: {m4['size']}")
+            print("  " + ", ".join(f"{k} {v:.6g}" for k, v in extra.items()))
+            run_problem("sinkhorn", impls, args.repeats, m4)
+        if want("gaussian_w2"):
+            n_pairs = 100 if args.quick else 2000
+            impls, extra = gaussian_w2_problem(n_pairs, 10)
+            m5 = {**meta, **extra, "size": f"Gaussian W2^2 of {n_pairs} pairs in d = 10, float64"}
+            print(f"gaussian_w2: {m5['size']}; max abs difference {extra['max_abs_difference']:.1e}")
+            run_problem("gaussian_w2", impls, args.repeats, m5)
 
 
 if __name__ == "__main__":

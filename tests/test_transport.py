@@ -1,0 +1,279 @@
+"""geobook.transport against independent oracles (POT, ott-jax, scipy, closed forms)."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.sharding import NamedSharding, PartitionSpec as P
+from scipy.optimize import linear_sum_assignment
+from scipy.stats import norm
+
+from geobook import cones, transport as tp
+
+
+def clouds(n=60, m=50, d=2, dtype=jnp.float64, seed=0):
+    kx, ky = jax.random.split(jax.random.key(seed))
+    x = jax.random.normal(kx, (n, d), dtype)
+    y = jax.random.uniform(ky, (m, d), dtype, -1.0, 1.0) + 0.5
+    return x, y
+
+
+# --- Sinkhorn ------------------------------------------------------------------------------
+@pytest.mark.parametrize("eps", [1.0, 0.1, 0.01])
+def test_sinkhorn_matches_pot_plan_and_marginals(x64, eps):
+    import ot
+    x, y = clouds()
+    a = jax.random.uniform(jax.random.key(5), (60,), jnp.float64, 0.5, 1.5)
+    a = a / a.sum()
+    r = tp.sinkhorn(x, y, eps, a=a, tol=1e-11, max_iter=200_000)
+    assert bool(r.converged) and float(r.error) <= 1e-11
+    b = np.full(50, 1 / 50)
+    C = np.asarray(tp.sq_euclidean_cost(x, y))
+    np.testing.assert_allclose(C, ((np.asarray(x)[:, None] - np.asarray(y)[None]) ** 2).sum(-1),
+                               atol=1e-12)
+    P_ref = ot.bregman.sinkhorn_log(np.asarray(a), b, C, eps, stopThr=1e-13, numItermax=200_000)
+    np.testing.assert_allclose(np.asarray(r.plan), P_ref, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(r.plan).sum(1), a, atol=1e-10)
+    np.testing.assert_allclose(np.asarray(r.plan).sum(0), b, atol=1e-10)
+    # the plan is diag(e^{f/eps}) K diag(e^{g/eps}) (checked where K does not underflow)
+    K = np.exp(-C / eps)
+    if eps >= 0.1:
+        np.testing.assert_allclose(np.exp(np.asarray(r.f) / eps)[:, None] * K *
+                                   np.exp(np.asarray(r.g) / eps)[None], np.asarray(r.plan), atol=1e-12)
+    assert float(r.cost) == pytest.approx(float((np.asarray(r.plan) * C).sum()), rel=1e-12)
+
+
+def test_sinkhorn_matches_ott_reg_cost(x64):
+    from ott.geometry import pointcloud
+    from ott.problems.linear import linear_problem
+    from ott.solvers.linear import sinkhorn as ott_sinkhorn
+    x, y = clouds()
+    r = tp.sinkhorn(x, y, 0.1, tol=1e-11, max_iter=100_000)
+    o = ott_sinkhorn.Sinkhorn(threshold=1e-11, max_iterations=100_000)(
+        linear_problem.LinearProblem(pointcloud.PointCloud(x, y, epsilon=0.1)))
+    assert float(r.reg_cost) == pytest.approx(float(o.reg_ot_cost), rel=1e-9)
+    np.testing.assert_allclose(np.asarray(r.plan), np.asarray(o.matrix), atol=1e-10)
+
+
+def test_sinkhorn_tends_to_exact_ot(x64):
+    x, y = clouds(80, 80)
+    C = np.asarray(tp.sq_euclidean_cost(x, y))
+    i, j = linear_sum_assignment(C)
+    exact = C[i, j].mean()
+    gaps = [float(tp.sinkhorn(x, y, eps, tol=1e-8, max_iter=100_000).cost) - exact
+            for eps in (0.1, 0.03, 0.01)]
+    assert all(g > 0 for g in gaps)           # the entropic plan is feasible, so never cheaper
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 0.01 * exact
+
+
+def test_sinkhorn_reports_nonconvergence(x64):
+    x, y = clouds()
+    r = tp.sinkhorn(x, y, 1e-3, tol=1e-12, max_iter=5)
+    assert int(r.n_iter) == 5 and not bool(r.converged) and float(r.error) > 1e-12
+    assert np.all(np.isfinite(np.asarray(r.plan)))
+
+
+def test_sinkhorn_small_eps_is_stable(x64):
+    # exp(-C/eps) underflows to 0 here: only the log domain survives
+    x, y = clouds(40, 40)
+    C = np.asarray(tp.sq_euclidean_cost(x, y))
+    assert (np.exp(-C / 1e-3) == 0).mean() > 0.9   # most of the kernel matrix is 0.0
+    r = tp.sinkhorn(x, y, 1e-3, tol=1e-3, max_iter=50_000)
+    assert np.all(np.isfinite(np.asarray(r.f))) and np.all(np.isfinite(np.asarray(r.plan)))
+    assert bool(r.converged) and float(r.error) <= 1e-3
+    i, j = linear_sum_assignment(C)
+    assert float(r.cost) == pytest.approx(C[i, j].mean(), rel=1e-2)
+
+
+def test_sinkhorn_float32_and_jit_vmap(x64):
+    x, y = clouds(dtype=jnp.float32)
+    r = tp.sinkhorn(x, y, 0.1, tol=1e-4)
+    assert r.plan.dtype == jnp.float32 and r.f.dtype == jnp.float32 and bool(r.converged)
+    x, y = clouds()
+    ref = tp.sinkhorn(x, y, 0.1, tol=1e-9)
+    jr = jax.jit(lambda x, y: tp.sinkhorn(x, y, 0.1, tol=1e-9))(x, y)
+    np.testing.assert_allclose(jr.plan, ref.plan, atol=1e-14)
+    xs = jnp.stack([x, x + 0.1, x * 1.2])
+    vr = jax.vmap(lambda x: tp.sinkhorn(x, y, 0.1, tol=1e-9))(xs)
+    for k in range(3):
+        one = tp.sinkhorn(xs[k], y, 0.1, tol=1e-9)
+        np.testing.assert_allclose(vr.cost[k], one.cost, rtol=1e-8)
+        assert bool(vr.converged[k])
+
+
+def test_sinkhorn_batch_sharded_over_devices(x64):
+    assert len(jax.devices()) >= 2
+    x, y = clouds()
+    xs = jnp.stack([x * s for s in (1.0, 1.1, 0.9, 1.3)])
+    solve = jax.jit(jax.vmap(lambda x: tp.sinkhorn(x, y, 0.1, tol=1e-9)))
+    ref = solve(xs)
+    mesh = jax.make_mesh((2,), ("problems",), axis_types=(jax.sharding.AxisType.Auto,))
+    out = solve(jax.device_put(xs, NamedSharding(mesh, P("problems"))))
+    assert len(out.cost.sharding.device_set) == 2
+    np.testing.assert_allclose(out.cost, ref.cost, rtol=1e-12)
+
+
+def test_entropic_ot_gradients(x64):
+    from jax.test_util import check_grads
+    x, y = clouds(12, 10)
+    a = jnp.full(12, 1 / 12)
+    f = lambda x, y: tp.entropic_ot(x, y, 0.5, tol=1e-13, max_iter=100_000)
+    check_grads(f, (x, y), order=1, modes=["fwd", "rev"], atol=1e-6, rtol=1e-6)
+    # the envelope formula by hand
+    r = tp.sinkhorn(x, y, 0.5, tol=1e-13, max_iter=100_000)
+    gx = jax.grad(f)(x, y)
+    manual = 2 * (x * r.plan.sum(1)[:, None] - r.plan @ y)
+    np.testing.assert_allclose(gx, manual, atol=1e-12)
+    assert float(f(x, y)) == pytest.approx(float(r.reg_cost), rel=1e-14)
+    # gradient in the weights: along mass-preserving directions
+    da = jnp.zeros(12).at[0].set(1.0).at[1].set(-1.0)
+    g = lambda t: tp.entropic_ot(x, y, 0.5, a=a + t * da, tol=1e-13, max_iter=100_000)
+    fd = (g(1e-5) - g(-1e-5)) / 2e-5
+    assert float(jax.grad(g)(0.0)) == pytest.approx(float(fd), rel=1e-5)
+
+
+# --- closed forms -----------------------------------------------------------------------
+def test_gaussian_map_and_w2(x64):
+    import ot
+    k = jax.random.split(jax.random.key(1), 4)
+    S0, S1 = cones.random_spd(k[0], 3), cones.random_spd(k[1], 3)
+    m0, m1 = jax.random.normal(k[2], (3,)), jax.random.normal(k[3], (3,))
+    A = tp.gaussian_map(m0, S0, m1, S1)
+    np.testing.assert_allclose(A @ S0 @ A, S1, atol=1e-12)
+    np.testing.assert_allclose(A, cones.geomean(jnp.linalg.inv(S0), S1), atol=1e-12)
+    assert float(jnp.linalg.eigvalsh(A).min()) > 0
+    Ap, _ = ot.gaussian.bures_wasserstein_mapping(np.asarray(m0), np.asarray(m1), np.asarray(S0), np.asarray(S1))
+    np.testing.assert_allclose(A, Ap, atol=1e-10)
+    w2 = tp.gaussian_w2(m0, S0, m1, S1)
+    ref = ot.gaussian.bures_wasserstein_distance(np.asarray(m0), np.asarray(m1), np.asarray(S0), np.asarray(S1)) ** 2
+    assert float(w2) == pytest.approx(float(ref), rel=1e-10)
+    # 1-D: W2^2 = (m0 - m1)^2 + (s0 - s1)^2
+    assert float(tp.gaussian_w2(jnp.array([1.0]), jnp.array([[4.0]]), jnp.array([0.0]), jnp.array([[9.0]]))) \
+        == pytest.approx(1.0 + 1.0, rel=1e-14)
+    # batched, float32
+    Sb = cones.random_spd(k[0], 3, shape=(5,), dtype=jnp.float32)
+    out = tp.gaussian_w2(jnp.zeros((5, 3), jnp.float32), Sb, jnp.ones((5, 3), jnp.float32), Sb)
+    assert out.dtype == jnp.float32 and out.shape == (5,)
+    np.testing.assert_allclose(out, 3.0, rtol=1e-4)
+    assert tp.gaussian_map(jnp.zeros((5, 3)), Sb, jnp.zeros((5, 3)), Sb).shape == (5, 3, 3)
+
+
+def test_quantile_map_1d(x64):
+    x = jax.random.normal(jax.random.key(0), (1001,))
+    y = jnp.exp(jax.random.normal(jax.random.key(1), (1001,)))
+    Tx = tp.quantile_map_1d(x, x, y)
+    np.testing.assert_allclose(jnp.sort(Tx), jnp.sort(y), atol=1e-13)   # a bijection of samples
+    t = jnp.linspace(-4, 4, 200)
+    assert bool(jnp.all(jnp.diff(tp.quantile_map_1d(t, x, y)) >= 0))
+    # population: N(0,1) -> lognormal is exp; the empirical map approaches it
+    xb = jax.random.normal(jax.random.key(2), (200_000,))
+    yb = jnp.exp(jax.random.normal(jax.random.key(3), (200_000,)))
+    t = jnp.linspace(-1.5, 1.5, 7)
+    np.testing.assert_allclose(tp.quantile_map_1d(t, xb, yb), jnp.exp(t), rtol=0.02)
+    # it is the optimal assignment in 1-D
+    xs, ys = x[:200], y[:200]
+    C = np.asarray((xs[:, None] - ys[None]) ** 2)
+    i, j = linear_sum_assignment(C)
+    assert float(jnp.mean((xs - tp.quantile_map_1d(xs, xs, ys)) ** 2)) == pytest.approx(C[i, j].mean(), rel=1e-12)
+
+
+def test_legendre_pushforward_bernoulli(x64):
+    psi = lambda th: jnp.logaddexp(0.0, th[0])
+    th = jax.random.normal(jax.random.key(0), (200_000, 1))
+    out = tp.legendre_pushforward(psi, th, lambda t: norm.logpdf(0.0) - 0.5 * t[0] ** 2)
+    np.testing.assert_allclose(out.mu[:, 0], jax.nn.sigmoid(th[:, 0]), atol=1e-14)
+    mu = np.sort(np.asarray(out.mu[:, 0]))
+    ecdf = np.arange(1, mu.size + 1) / mu.size
+    ks = np.max(np.abs(ecdf - norm.cdf(np.log(mu / (1 - mu)))))
+    assert ks < 5e-3
+    # change of variables: nu(mu) = phi(logit mu)/(mu(1-mu))
+    m = np.asarray(out.mu[:5, 0])
+    np.testing.assert_allclose(np.exp(out.log_density[:5]), norm.pdf(np.log(m / (1 - m))) / (m * (1 - m)), rtol=1e-12)
+    # a 2-D softmax family (k = 3 categories, 2 free parameters)
+    psi2 = lambda th: jnp.log1p(jnp.sum(jnp.exp(th)))
+    o2 = tp.legendre_pushforward(psi2, jnp.array([[0.3, -0.2], [1.0, 2.0]]))
+    p = jax.nn.softmax(jnp.array([[0.3, -0.2, 0.0], [1.0, 2.0, 0.0]]), -1)
+    np.testing.assert_allclose(o2.mu, p[:, :2], atol=1e-14)
+    np.testing.assert_allclose(jnp.exp(o2.log_det), p.prod(-1), rtol=1e-12)   # det = prod p_i
+    assert o2.log_density is None
+
+
+# --- Monge–Ampère -----------------------------------------------------------------------
+TW = 2 * np.pi
+
+
+def _ustar(p):
+    x, y = p[..., 0], p[..., 1]
+    return 0.25 * (jnp.sin(TW * x) * jnp.cos(TW * y) + 0.5 * jnp.cos(TW * (x + y))) / TW**2
+
+
+@jax.jit
+def _rho1(p):
+    return 1 + 0.3 * jnp.cos(TW * p[..., 0]) * jnp.sin(TW * p[..., 1])
+
+
+@jax.jit
+def _rho0(p):
+    q = p.reshape(-1, 2)
+    d = jnp.linalg.det(jnp.eye(2) + jax.vmap(jax.hessian(_ustar))(q))
+    return (d * _rho1(q + jax.vmap(jax.grad(_ustar))(q))).reshape(p.shape[:-1])
+
+
+def test_monge_ampere_manufactured_second_order(x64):
+    errs, hs = [], []
+    for n in (16, 32, 64):
+        r = tp.monge_ampere_2d(_rho0, _rho1, n=n)
+        assert bool(r.converged) and float(r.error) < 1e-9 and int(r.n_iter) <= 10
+        ue = _ustar(r.x)
+        errs.append(float(jnp.max(jnp.abs(r.u - (ue - ue.mean())))))
+        hs.append(1 / n)
+        assert abs(float(r.c) - 1) < 0.5 / n   # the compatibility constant is 1 + O(h^2)
+        res = tp.ma_residual(r.u, _rho0, _rho1, c=r.c)
+        assert float(jnp.max(jnp.abs(res))) == pytest.approx(float(r.error), rel=1e-6)
+    slope = np.polyfit(np.log(hs), np.log(errs), 1)[0]
+    assert abs(slope - 2) < 0.2
+    # the exact solution has an O(h^2) discrete residual, shrinking 4x per refinement
+    res = [float(jnp.max(jnp.abs(tp.ma_residual(_ustar(tp._grid(n, 1.0, jnp.float64)), _rho0, _rho1))))
+           for n in (32, 64)]
+    assert 3.5 < res[0] / res[1] < 4.5
+
+
+def test_monge_ampere_uniform_is_identity(x64):
+    one = jax.jit(lambda p: jnp.ones(p.shape[:-1], p.dtype))
+    r = tp.monge_ampere_2d(one, one, n=16)
+    assert int(r.n_iter) == 0 and float(jnp.max(jnp.abs(r.u))) == 0.0 and bool(r.converged)
+
+
+# --- validation ---------------------------------------------------------------------------
+def test_validation_messages(x64):
+    x, y = clouds(5, 4)
+    bad = [
+        (lambda: tp.sinkhorn(x, y, 0.0), "sinkhorn: `eps`"),
+        (lambda: tp.sinkhorn(x, y, -1.0), "sinkhorn: `eps`"),
+        (lambda: tp.sinkhorn(x, y, jnp.nan), "sinkhorn: `eps`"),
+        (lambda: tp.sinkhorn(x, y, 0.1, a=jnp.array([0.5, 0.6, -0.1, 0.0, 0.0])), "sinkhorn: `a` must be non-negative"),
+        (lambda: tp.sinkhorn(x, y, 0.1, a=jnp.array([0.5, jnp.nan, 0.1, 0.2, 0.2])), "sinkhorn: `a` must be finite"),
+        (lambda: tp.sinkhorn(x, y, 0.1, a=jnp.full(5, 0.3)), "same positive total mass"),
+        (lambda: tp.sinkhorn(x, y, 0.1, b=jnp.full(3, 1 / 3)), "sinkhorn: `b` must have one weight per point"),
+        (lambda: tp.sinkhorn(x, jnp.ones((4, 3)), 0.1), "same dimension"),
+        (lambda: tp.sinkhorn(x[0], y, 0.1), "sinkhorn: `x` must have shape [n, d]"),
+        (lambda: tp.sinkhorn(x, y, 0.1, max_iter=0), "sinkhorn: `max_iter`"),
+        (lambda: tp.entropic_ot(x, y, 0.0), "entropic_ot: `eps`"),
+        (lambda: tp.gaussian_map(jnp.zeros(2), -jnp.eye(2), jnp.zeros(2), jnp.eye(2)), "gaussian_map: `S0` must be symmetric positive definite"),
+        (lambda: tp.gaussian_w2(jnp.zeros(2), jnp.eye(2), jnp.zeros(2), jnp.array([[1.0, 2.0], [2.0, 1.0]])), "gaussian_w2: `S1` must be symmetric positive definite"),
+        (lambda: tp.gaussian_w2(jnp.zeros(3), jnp.eye(2), jnp.zeros(2), jnp.eye(2)), "gaussian_w2: `m0` must be in dimension d = 2"),
+        (lambda: tp.quantile_map_1d(0.0, jnp.ones(1), jnp.ones(3)), "quantile_map_1d: `x` needs at least 2"),
+        (lambda: tp.quantile_map_1d(0.0, jnp.ones((3, 2)), jnp.ones(3)), "quantile_map_1d: `x` must have shape [n]"),
+        (lambda: tp.legendre_pushforward(3.0, jnp.ones((2, 1))), "legendre_pushforward: `psi` must be a callable"),
+        (lambda: tp.legendre_pushforward(jnp.sum, jnp.array(1.0)), "legendre_pushforward: `theta` must have shape"),
+        (lambda: tp.monge_ampere_2d(lambda p: 1 + 0 * p[..., 0], lambda p: 1 + 0.1 * p[..., 0], n=16), "monge_ampere_2d: `rho1` must be L-periodic"),
+        (lambda: tp.monge_ampere_2d(lambda p: jnp.cos(TW * p[..., 0]), lambda p: 1 + 0 * p[..., 0], n=16), "monge_ampere_2d: `rho0` must be finite and > 0"),
+        (lambda: tp.monge_ampere_2d(lambda p: 2 + 0 * p[..., 0], lambda p: 1 + 0 * p[..., 0], n=16), "equal mass"),
+        (lambda: tp.monge_ampere_2d("rho", lambda p: 1 + 0 * p[..., 0], n=16), "monge_ampere_2d: `rho0` must be a callable"),
+        (lambda: tp.monge_ampere_2d(_rho0, _rho1, n=15), "monge_ampere_2d: `n` must be even"),
+        (lambda: tp.monge_ampere_2d(_rho0, _rho1, n=16, L=0.0), "monge_ampere_2d: `L`"),
+        (lambda: tp.ma_residual(jnp.ones((4, 5)), _rho0, _rho1), "ma_residual: `u` must be a (batch of) square"),
+    ]
+    for call, msg in bad:
+        with pytest.raises(ValueError) as e:
+            call()
+        assert msg in str(e.value), (msg, str(e.value))
