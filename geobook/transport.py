@@ -31,7 +31,8 @@ from geobook._src.dtypes import working_dtype
 
 __all__ = ["SinkhornResult", "sq_euclidean_cost", "sinkhorn", "entropic_ot",
            "gaussian_map", "gaussian_w2", "quantile_map_1d", "LegendreMap",
-           "legendre_pushforward", "MongeAmpereResult", "ma_residual", "monge_ampere_2d"]
+           "legendre_pushforward", "MongeAmpereResult", "ma_residual", "monge_ampere_2d",
+           "PeriodicMAExample", "periodic_ma_example", "grid_2d"]
 
 
 # --- discrete, entropic OT ----------------------------------------------------------------
@@ -338,6 +339,13 @@ class MongeAmpereResult(NamedTuple):
     converged: jax.Array
 
 
+def grid_2d(n: int, L=1.0, dtype=None):
+    """The periodic grid ``[n, n, 2]`` of points ``(i, j) L / n`` used by the Monge–Ampère solver."""
+    checks.check_int("grid_2d", "n", n)
+    checks.check_positive("grid_2d", "L", L)
+    return _grid(n, L, dtype or working_dtype())
+
+
 def _grid(n, L, dtype):
     s = jnp.arange(n, dtype=dtype) * (L / n)
     X, Y = jnp.meshgrid(s, s, indexing="ij")
@@ -520,3 +528,49 @@ def _ma_newton(r0, rho1, X, u0, L, tol, lin_tol, max_iter):
     state = (u0, c0, merit(u0, c0)[0], jnp.asarray(0, jnp.int32))
     u, c, res, it = jax.lax.while_loop(cond, newton, state)
     return MongeAmpereResult(u, c, X, it, res, res <= tol)
+
+
+class PeriodicMAExample(NamedTuple):
+    """A manufactured periodic Monge–Ampère problem on the unit torus: densities ``rho0``,
+    ``rho1`` and the exact periodic potential ``u`` (callables of points ``[..., 2]``)."""
+    rho0: Callable
+    rho1: Callable
+    u: Callable
+
+
+def periodic_ma_example(amplitude=0.25, contrast=0.3) -> PeriodicMAExample:
+    r"""A smooth manufactured solution of the periodic Monge–Ampère equation on :math:`[0,1)^2`.
+
+    :math:`u(x) = \frac{a}{4\pi^2}\,[\sin 2\pi x_1\cos 2\pi x_2 + \tfrac12\cos 2\pi(x_1+x_2)]`,
+    :math:`\rho_1(y) = 1 + c\cos 2\pi y_1\sin 2\pi y_2`, and
+    :math:`\rho_0 = \det(I + D^2u)\,\rho_1(x + \nabla u)` (by automatic differentiation, exact
+    to round-off), so :math:`x\mapsto x + \nabla u` is the Brenier map from :math:`\rho_0` to
+    :math:`\rho_1`. Needs ``amplitude < 2/3`` (convexity of :math:`|x|^2/2 + u`) and
+    ``0 <= contrast < 1``.
+    """
+    fn = "periodic_ma_example"
+    checks.check_positive(fn, "amplitude", amplitude)
+    if float(amplitude) >= 2.0 / 3.0:
+        checks.fail(fn, "amplitude", "must be < 2/3 (else |x|^2/2 + u is not convex)", amplitude)
+    checks.check_positive(fn, "contrast", contrast, allow_zero=True)
+    if float(contrast) >= 1.0:
+        checks.fail(fn, "contrast", "must be < 1 (else rho1 is not positive)", contrast)
+    tw = 2 * np.pi
+    a, c = float(amplitude), float(contrast)
+
+    @jax.jit
+    def u(p):
+        x, y = p[..., 0], p[..., 1]
+        return a * (jnp.sin(tw * x) * jnp.cos(tw * y) + 0.5 * jnp.cos(tw * (x + y))) / tw**2
+
+    @jax.jit
+    def rho1(p):
+        return 1 + c * jnp.cos(tw * p[..., 0]) * jnp.sin(tw * p[..., 1])
+
+    @jax.jit
+    def rho0(p):
+        q = p.reshape(-1, 2)
+        d = jnp.linalg.det(jnp.eye(2, dtype=q.dtype) + jax.vmap(jax.hessian(u))(q))
+        return (d * rho1(q + jax.vmap(jax.grad(u))(q))).reshape(p.shape[:-1])
+
+    return PeriodicMAExample(rho0, rho1, u)

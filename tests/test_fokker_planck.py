@@ -113,3 +113,22 @@ X = np.linspace(-1, 1, 10)
 def test_validation_messages(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_dissipation_closed_form_and_jko_identity(x64):
+    # Gaussian p = N(0, s^2) in H = x^2/2 at T = 1: int p (x (1 - 1/s^2))^2 = s^2 (1 - 1/s^2)^2
+    x = (jnp.arange(2000) + 0.5) / 2000 * 20 - 10
+    s = 1.5
+    p = jnp.exp(-x**2 / (2 * s**2)) / jnp.sqrt(2 * jnp.pi * s**2)
+    D = fp.dissipation(p, x**2 / 2, x, 1.0)
+    assert float(D) == pytest.approx(s**2 * (1 - 1 / s**2) ** 2, rel=1e-4)
+    # dF/dt = -dissipation along the flow (double well, T = 0.3)
+    x = (jnp.arange(400) + 0.5) / 400 * 4 - 2
+    H, T, dt = (x**2 - 1) ** 2, 0.3, 1e-4
+    p0 = jnp.exp(-(x - 1.2) ** 2 / 0.2) + 0.01
+    ev = fp.evolve_1d(p0, H, x, T, jnp.array([0.5 - dt, 0.5, 0.5 + dt]))
+    F = [float(fp.free_energy(q, H, x, T)) for q in ev.p]
+    dFdt = (F[2] - F[0]) / (2 * dt)
+    assert -dFdt == pytest.approx(float(fp.dissipation(ev.p[1], H, x, T)), rel=1e-2)
+    with pytest.raises(ValueError, match=r"dissipation: `p` must be finite and > 0"):
+        fp.dissipation(jnp.zeros_like(x), H, x, T)
