@@ -177,9 +177,12 @@ def evolve_1d(p0, H, x, T, times) -> Evolution:
     checks.check_positive("evolve_1d", "times", times, allow_zero=True)
     if checks.is_concrete(p0) and float(np.sum(p0)) <= 0:
         checks.fail("evolve_1d", "p0", "must have positive mass", p0)
-    p0 = jnp.asarray(p0, H.dtype)
+    return _evolve_kernel(jnp.asarray(p0, H.dtype), H, T, dx, jnp.asarray(times, H.dtype))
+
+
+@jax.jit
+def _evolve_kernel(p0, H, T, dx, times):
     p0 = p0 / (p0.sum() * dx)
-    times = jnp.asarray(times, H.dtype)
     lam, V = jnp.linalg.eigh(_symmetric_generator(H, T, dx))
     lam = jnp.minimum(lam, 0.0)
     half = -(H - H.min()) / (2 * T)

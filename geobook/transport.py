@@ -314,7 +314,11 @@ def legendre_pushforward(psi: Callable, theta, log_density0=None) -> LegendreMap
         checks.fail(fn, "log_density0", "must be a callable or None", log_density0)
     checks.check_ndim(fn, "theta", theta, tuple(range(1, 8)), "[..., k]")
     checks.check_finite(fn, "theta", theta)
-    theta = jnp.asarray(theta, working_dtype(theta))
+    return _legendre_kernel(psi, jnp.asarray(theta, working_dtype(theta)), log_density0)
+
+
+@partial(jax.jit, static_argnames=("psi", "log_density0"))
+def _legendre_kernel(psi, theta, log_density0):
     batch = theta.shape[:-1]
     th = theta.reshape(-1, theta.shape[-1])
     mu = jax.vmap(jax.grad(psi))(th)
@@ -477,7 +481,6 @@ def _ma_newton(r0, rho1, X, u0, L, tol, lin_tol, max_iter):
     n = u0.shape[0]
     h = L / n
     dtype = u0.dtype
-    F = lambda u, c: _ma_operator(u, c, r0, rho1, X, h)
     # symbol of the discrete Laplacian (centred 3-point differences), inverted off the mean
     k = jnp.fft.fftfreq(n, d=1.0 / n).astype(dtype)
     s = (2 * jnp.cos(2 * jnp.pi * k / n) - 2) / h**2
@@ -494,12 +497,24 @@ def _ma_newton(r0, rho1, X, u0, L, tol, lin_tol, max_iter):
 
     def newton(state):
         u, c, res, it = state
-        Fu, J = jax.linearize(F, u, c)
-        jc = J(jnp.zeros_like(u), jnp.ones((), dtype))     # dF/dc = -rho0/rho1(x + grad u)
+        # the Jacobian as a variable-coefficient stencil, coefficients formed once per step:
+        # dF = (1+u_yy) v_xx + (1+u_xx) v_yy - 2 u_xy v_xy + c rho0 grad(rho1)/rho1^2 . grad v
+        #      - rho0/rho1 dc
+        ux, uy, uxx, uyy, uxy = _fd(u, h)
+        T = X + jnp.stack([ux, uy], -1)
+        r1 = rho1(T)
+        e = jnp.eye(2, dtype=dtype)
+        d1 = [jax.jvp(rho1, (T,), (jnp.broadcast_to(e[k], T.shape),))[1] for k in range(2)]
+        w = c * r0 / r1**2
+        bx, by = w * d1[0], w * d1[1]
+        jc = -r0 / r1
+        Fu = (1 + uxx) * (1 + uyy) - uxy**2 - c * r0 / r1
 
         def A(z):
             v, dc = z
-            return J(v, dc), jnp.mean(v)
+            vx, vy, vxx, vyy, vxy = _fd(v, h)
+            Jv = (1 + uyy) * vxx + (1 + uxx) * vyy - 2 * uxy * vxy + bx * vx + by * vy + jc * dc
+            return Jv, jnp.mean(v)
 
         def M(z):   # approximate inverse: the constant mode fixes dc, the rest a Laplacian solve
             r, _ = z
