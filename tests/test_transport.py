@@ -65,6 +65,16 @@ def test_sinkhorn_tends_to_exact_ot(x64):
     assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 0.01 * exact
 
 
+def test_sinkhorn_zero_weights(x64):
+    x, y = clouds(6, 5)
+    a = jnp.array([0.25, 0.0, 0.25, 0.25, 0.25, 0.0])
+    r = tp.sinkhorn(x, y, 0.1, a=a, tol=1e-12, max_iter=10_000)
+    sub = tp.sinkhorn(x[a > 0], y, 0.1, tol=1e-12, max_iter=10_000)
+    assert bool(r.converged) and np.all(np.asarray(r.plan)[np.asarray(a) == 0] == 0)
+    np.testing.assert_allclose(np.asarray(r.plan)[np.asarray(a) > 0], sub.plan, atol=1e-13)
+    assert float(r.reg_cost) == pytest.approx(float(sub.reg_cost), rel=1e-12)
+
+
 def test_sinkhorn_reports_nonconvergence(x64):
     x, y = clouds()
     r = tp.sinkhorn(x, y, 1e-3, tol=1e-12, max_iter=5)
@@ -278,3 +288,17 @@ def test_validation_messages(x64):
         with pytest.raises(ValueError) as e:
             call()
         assert msg in str(e.value), (msg, str(e.value))
+
+
+def test_float32_preserved():
+    x = jax.random.normal(jax.random.key(0), (100,), jnp.float32)
+    assert tp.quantile_map_1d(x, x, 2 * x).dtype == jnp.float32
+    np.testing.assert_allclose(tp.quantile_map_1d(x, x, 2 * x), 2 * x, rtol=1e-5)
+    leg = tp.legendre_pushforward(lambda t: jnp.logaddexp(0.0, t[0]), x[:, None])
+    assert leg.mu.dtype == jnp.float32 and leg.log_det.dtype == jnp.float32
+    ex = tp.periodic_ma_example()
+    r = tp.monge_ampere_2d(ex.rho0, ex.rho1, n=16, tol=1e-4, lin_tol=1e-6,
+                           u0=jnp.zeros((16, 16), jnp.float32))
+    assert r.u.dtype == jnp.float32 and bool(r.converged)
+    u_exact = ex.u(r.x)
+    assert float(jnp.max(jnp.abs(r.u - (u_exact - u_exact.mean())))) < 5e-4
