@@ -191,6 +191,9 @@ def gaussian_w2_problem(n_pairs, d):
             "POT bures_wasserstein_distance (paired)": pot}, {"max_abs_difference": diff}
 
 
+OUT = ROOT / "results"
+
+
 def run_problem(name, impls, repeats, meta):
     rows = {}
     for label, fn in impls.items():
@@ -204,9 +207,9 @@ def run_problem(name, impls, repeats, meta):
     for peer, r in ratios.items():
         print(f"  ratio {best_geo} / {peer}: {r:.3f}")
     out = {"problem": name, "rows": rows, "best_geobook": best_geo, "ratios": ratios, **meta}
-    path = ROOT / "results" / f"{name}_{meta['platform']}.json"
+    path = OUT / f"{name}_{meta['platform']}.json"
     path.write_text(json.dumps(out, indent=1))
-    print(f"  wrote {path.relative_to(ROOT.parent)}")
+    print(f"  wrote {path}")
     return out
 
 
@@ -216,7 +219,12 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", nargs="*", default=None,
                     help="problems to run (langevin adam cgd_scaling sinkhorn gaussian_w2)")
+    ap.add_argument("--out", default=None, help="folder for the JSON results (default: benchmarks/results)")
     args = ap.parse_args(argv)
+    ap_out = args.out
+    global OUT
+    OUT = Path(ap_out) if ap_out else ROOT / "results"
+    OUT.mkdir(parents=True, exist_ok=True)
     want = lambda name: args.only is None or name in args.only
     meta = {"platform": jax.devices()[0].platform, "devices": [str(d) for d in jax.devices()],
             "device_kind": jax.devices()[0].device_kind, "jax": jax.__version__,
@@ -245,7 +253,7 @@ def main(argv=None):
             rows = cgd_scaling(dims, max(args.repeats, 5))
             out = {"problem": "cgd_scaling", "rows": rows, **meta,
                    "size": "one jitted full-CGD update (eigh of K x K), float64"}
-            (ROOT / "results" / f"cgd_scaling_{meta['platform']}.json").write_text(json.dumps(out, indent=1))
+            (OUT / f"cgd_scaling_{meta['platform']}.json").write_text(json.dumps(out, indent=1))
         if want("sinkhorn"):
             n = 200 if args.quick else 2000
             impls, extra = sinkhorn_problem(n)

@@ -1,0 +1,35 @@
+"""The benchmark runner works end to end (quick sizes, into a temporary folder).
+
+This is a smoke test of the harness, not a timing test: it checks that every problem runs,
+that geobook and its peers agree on the same inputs, and that the result files have the
+fields the appendix reads. Timings are not asserted.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.mark.slow
+def test_benchmark_runner_quick(tmp_path):
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    env.pop("JAX_PLATFORMS", None)
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--repeats", "1",
+                        "--out", str(tmp_path)], capture_output=True, text=True, env=env, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    names = {p.name for p in tmp_path.glob("*.json")}
+    assert names == {f"{n}_cpu_quick.json" for n in ("langevin", "adam", "cgd_scaling", "sinkhorn", "gaussian_w2")}
+    for name in names - {"cgd_scaling_cpu_quick.json"}:
+        res = json.loads((tmp_path / name).read_text())
+        assert res["best_geobook"].startswith("geobook") and res["ratios"]
+        assert all(v["median_s"] > 0 for v in res["rows"].values())
+    adam = json.loads((tmp_path / "adam_cpu_quick.json").read_text())
+    assert adam["max_iterate_difference"] < 1e-12
+    sk = json.loads((tmp_path / "sinkhorn_cpu_quick.json").read_text())
+    assert sk["cost_rel_diff_vs_ott"] < 1e-5 and sk["geobook_l1_error"] <= 1e-6
+    w2 = json.loads((tmp_path / "gaussian_w2_cpu_quick.json").read_text())
+    assert w2["max_abs_difference"] < 1e-10
