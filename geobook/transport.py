@@ -165,11 +165,16 @@ def sinkhorn(x, y, eps, *, a=None, b=None, tol=1e-6, max_iter: int = 10_000) -> 
       x: ``[n, d]`` source points; y: ``[m, d]`` target points.
       eps: absolute regularisation ε > 0 (in units of the cost).
       a, b: non-negative weights ``[n]``, ``[m]`` of equal total mass (uniform by default).
-      tol: stop when the L1 marginal violation is at most ``tol``.
+      tol: stop when the L1 marginal violation is at most ``tol``. The loop tests the violation
+        found during the last update; ``error`` is recomputed from the returned plan. In
+        float32 the marginal sums carry round-off of order 1e-6, so ask for ``tol >= 1e-5``.
       max_iter: the most iterations (one iteration = an f- and a g-update; static).
 
     Returns:
       :class:`SinkhornResult`.
+
+    For derivatives with respect to the points or weights use :func:`entropic_ot` (the loop
+    here is a ``while_loop``, which reverse-mode differentiation cannot traverse).
 
     Works under ``jit`` and ``vmap`` (a batch of problems runs until all have stopped). Under
     ``vmap`` both the one-pass update and its log-sum-exp safeguard are evaluated every
@@ -191,8 +196,9 @@ def entropic_ot(x, y, eps, *, a=None, b=None, tol=1e-9, max_iter: int = 10_000):
 
     The value is :func:`sinkhorn`'s ``reg_cost``. Its gradient follows from the envelope theorem
     (Danskin): :math:`\partial_{x_i}\mathrm{OT}_\varepsilon = \sum_j P_{ij}\,2(x_i - y_j)`, and
-    :math:`\partial_{a_i} = f_i - \varepsilon\ln a_i - \varepsilon` (up to a constant fixed by the
-    mass constraint); the Sinkhorn loop itself is not differentiated. The gradient is exact at
+    :math:`\partial_{a_i} = f_i - \varepsilon\ln a_i` (defined up to an additive constant, which
+    perturbations that keep the mass do not see); the Sinkhorn loop itself is not
+    differentiated. The gradient is exact at
     the fixed point, so converge tightly (``tol``) when you need accurate derivatives.
     """
     fn = "entropic_ot"
