@@ -3,8 +3,8 @@
 Import the topic modules you need, e.g. ``from geobook import sde, fokker_planck``.
 Importing geobook changes no global JAX setting (x64 is the caller's decision).
 """
-from geobook import cones, fokker_planck, optim, regimes, sde, stats, transport, verify
+from geobook import cones, evolution, fokker_planck, optim, regimes, sde, stats, transport, verify
 
 __version__ = "0.1.0"
-__all__ = ["cones", "fokker_planck", "optim", "regimes", "sde", "stats", "transport", "verify",
+__all__ = ["cones", "evolution", "fokker_planck", "optim", "regimes", "sde", "stats", "transport", "verify",
            "__version__"]

@@ -132,3 +132,103 @@ def test_dissipation_closed_form_and_jko_identity(x64):
     assert -dFdt == pytest.approx(float(fp.dissipation(ev.p[1], H, x, T)), rel=1e-2)
     with pytest.raises(ValueError, match=r"dissipation: `p` must be finite and > 0"):
         fp.dissipation(jnp.zeros_like(x), H, x, T)
+
+
+# ------------------------------------------------------------------------------- 2-D ----------
+ROT = jnp.array([[0.0, -1.0], [1.0, 0.0]])
+
+
+def _rotational(n, T=0.5, w=0.7):
+    """b = -q + w R q, D = T I: stationary law N(0, T I) and current J = w R q p (exact)."""
+    x = jnp.linspace(-5, 5, n)
+    y = jnp.linspace(-5, 5, n + 4)              # unequal sides catch an axis mix-up
+    st = fp.solve_2d(lambda q: -q + w * ROT @ q, lambda q: T * jnp.ones(2, q.dtype), x, y)
+    X, Y = jnp.meshgrid(x, y, indexing="ij")
+    p = jnp.exp(-(X**2 + Y**2) / (2 * T)) / (2 * np.pi * T)
+    J = w * jnp.stack([-Y, X], -1) * p[..., None]
+    return st, float(jnp.abs(st.p - p).max() / p.max()), float(jnp.abs(st.current - J).max() / jnp.abs(J).max())
+
+
+def test_solve_2d_recovers_an_exact_rotational_current_at_second_order(x64):
+    errs = [_rotational(n) for n in (21, 41, 81)]
+    for st, _, _ in errs:
+        assert float(st.residual) < 1e-12
+        assert np.all(np.asarray(st.p) >= 0)
+        dx, dy = 10 / (st.p.shape[0] - 1), 10 / (st.p.shape[1] - 1)
+        np.testing.assert_allclose(float(st.p.sum()) * dx * dy, 1.0, rtol=1e-12)
+        assert float(jnp.abs(st.jx[0]).max()) == 0.0 and float(jnp.abs(st.jy[:, -1]).max()) == 0.0
+    p_err = np.array([e[1] for e in errs])
+    j_err = np.array([e[2] for e in errs])
+    assert p_err[-1] < 1e-3 and j_err[-1] < 1e-2
+    np.testing.assert_allclose(np.log2(p_err[:-1] / p_err[1:]), 2.0, atol=0.25)
+    np.testing.assert_allclose(np.log2(j_err[:-1] / j_err[1:]), 2.0, atol=0.25)
+
+
+def _messy():
+    drift = lambda q: jnp.array([-q[0] ** 3 + q[1], -q[1] - 0.3 * q[0]])
+    diffusion = lambda q: jnp.array([0.5 * (1 + q[1] ** 2), 0.4 + 0.1 * jnp.sin(q[0])])
+    return drift, diffusion, jnp.linspace(-3, 3, 9), jnp.linspace(-2.5, 3, 8)
+
+
+def test_solve_2d_is_the_null_vector_of_the_dense_generator(x64):
+    drift, diffusion, x, y = _messy()
+    L = np.asarray(fp.generator_2d(drift, diffusion, x, y))
+    assert np.abs(L.sum(0)).max() < 1e-12                     # mass conservation
+    off = L - np.diag(np.diag(L))
+    assert off.min() >= 0                                      # a Markov chain on the cells
+    ns = sla.null_space(L)
+    assert ns.shape[1] == 1
+    ns = ns[:, 0] / ns[:, 0].sum()
+    st = fp.solve_2d(drift, diffusion, x, y)
+    p = np.asarray(st.p).ravel()
+    np.testing.assert_allclose(p / p.sum(), ns, rtol=1e-8, atol=1e-12 * ns.max())
+    # Stationary: the discrete divergence of the returned current vanishes.
+    dx, dy = float(x[1] - x[0]), float(y[1] - y[0])
+    div = (st.jx[1:] - st.jx[:-1]) / dx + (st.jy[:, 1:] - st.jy[:, :-1]) / dy
+    assert float(jnp.abs(div).max()) < 1e-12 * float(jnp.abs(st.jx).max() / dx)
+
+
+def test_solve_2d_gradient_flow_with_isotropic_noise_has_no_current_and_anisotropy_does(x64):
+    x = jnp.linspace(-6, 6, 61)
+    T = 0.5
+    iso = fp.solve_2d(lambda q: -q, lambda q: T * jnp.ones(2, q.dtype), x, x)
+    X, Y = jnp.meshgrid(x, x, indexing="ij")
+    pb = jnp.exp(-(X**2 + Y**2) / (2 * T)) / (2 * np.pi * T)
+    # Quadratic H: the Scharfetter–Gummel flux vanishes exactly on the Boltzmann law.
+    assert float(jnp.abs(iso.p - pb).max() / pb.max()) < 1e-10
+    assert float(jnp.abs(iso.current).max()) < 1e-12
+    an = fp.solve_2d(lambda q: -q, lambda q: T * jnp.array([1 + q[1] ** 2, 1.0]), x, x)
+    h = float(x[1] - x[0])
+    # <q1^2> = T(1 + T) and <q1^2 q2^2> = T^2 + 2T^3 (closed moment equations), not T and T^2.
+    np.testing.assert_allclose(float((an.p * X**2).sum() * h * h), T * (1 + T), rtol=3e-3)
+    np.testing.assert_allclose(float((an.p * X**2 * Y**2).sum() * h * h), T**2 + 2 * T**3, rtol=1e-2)
+    J = an.current
+    assert float(jnp.abs(J).max()) > 1e-2
+    # The circulation has the sign of the curl of D^{-1} b = -2 q1 q2 / (T (1 + q2^2)^2):
+    # clockwise (J2 < 0) in the first quadrant on the positive q1 axis side.
+    i, j = int(jnp.argmin(jnp.abs(x - 1.0))), int(jnp.argmin(jnp.abs(x - 0.0)))
+    assert float(J[i, j, 1]) * float(J[j, i, 0]) < 0
+
+
+def test_solve_2d_dtype_jit_and_validation(x64):
+    drift, diffusion, x, y = _messy()
+    ref = fp.solve_2d(drift, diffusion, x, y)
+    out32 = fp.solve_2d(drift, diffusion, x.astype(jnp.float32), y.astype(jnp.float32))
+    assert out32.p.dtype == jnp.float32 and ref.p.dtype == jnp.float64
+    np.testing.assert_allclose(out32.p, ref.p, rtol=2e-4, atol=1e-6)
+    jitted = jax.jit(lambda x, y: fp.solve_2d(drift, diffusion, x, y))(x, y)
+    np.testing.assert_allclose(jitted.p, ref.p, rtol=1e-10, atol=1e-13 * float(ref.p.max()))
+    with pytest.raises(ValueError, match=r"solve_2d: `drift` must be callable"):
+        fp.solve_2d(np.zeros(2), diffusion, x, y)
+    with pytest.raises(ValueError, match=r"solve_2d: `diffusion` must map a point q: \[2\] to \[2\]"):
+        fp.solve_2d(drift, lambda q: jnp.eye(2), x, y)
+    with pytest.raises(ValueError, match=r"solve_2d: `diffusion` must be positive on the grid"):
+        fp.solve_2d(drift, lambda q: jnp.array([q[0], 1.0]), x, y)
+    with pytest.raises(ValueError, match=r"solve_2d: `drift` must be finite on the grid"):
+        fp.solve_2d(lambda q: jnp.array([0.0, 1 / q[0]]), diffusion, jnp.linspace(-1, 1, 3), y)
+    with pytest.raises(ValueError, match=r"solve_2d: `x` must be uniform"):
+        fp.solve_2d(drift, diffusion, x.at[3].add(0.1), y)
+    with pytest.raises(ValueError, match=r"solve_2d: `y` must hold at least 3 cells"):
+        fp.solve_2d(drift, diffusion, x, y[:2])
+    with pytest.raises(ValueError, match=r"generator_2d: `y` must have shape \[n\]"):
+        fp.generator_2d(drift, diffusion, x, y[:, None])
