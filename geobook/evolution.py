@@ -57,6 +57,7 @@ def _next_frequency(x, s, u, v):
     return (1 - v) * xs + u * (1 - xs)
 
 
+@partial(jax.jit, static_argnums=(0, 4))
 def _transition(N, s, u, v, dtype):
     i = jnp.arange(N + 1, dtype=dtype)
     p = _next_frequency(i / N, s, u, v)[:, None]
@@ -94,11 +95,17 @@ def wright_fisher_stationary(N: int, s, u, v):
     uniqueness (otherwise 0 or N is absorbing).
     """
     _check_params("wright_fisher_stationary", N, s, u, v, need_mutation=True)
-    P = wright_fisher_matrix(N, s, u, v)
+    dtype = working_dtype(s, u, v)
+    return _stationary_kernel(N, jnp.asarray(s, dtype), jnp.asarray(u, dtype), jnp.asarray(v, dtype))
+
+
+@partial(jax.jit, static_argnums=0)
+def _stationary_kernel(N, s, u, v):
+    P = _transition(N, s, u, v, s.dtype)
     A = (P.T - jnp.eye(N + 1, dtype=P.dtype)).at[-1].set(1.0)
     rhs = jnp.zeros(N + 1, P.dtype).at[-1].set(1.0)
-    pi = jnp.linalg.solve(A, rhs)
-    return jnp.maximum(pi, 0.0) / jnp.sum(jnp.maximum(pi, 0.0))
+    pi = jnp.maximum(jnp.linalg.solve(A, rhs), 0.0)
+    return pi / jnp.sum(pi)
 
 
 class WrightFisherRun(NamedTuple):
@@ -154,8 +161,8 @@ def wright_fisher(key, N: int, s, u, v, x0, *, n_gen: int, n_rep: int,
     if checks.is_concrete(x0) and not np.all((np.asarray(x0) >= 0) & (np.asarray(x0) <= 1)):
         checks.fail(fn, "x0", "must be a frequency in [0, 1]", x0)
     dtype = working_dtype(s, u, v, x0)
-    cdf = jnp.cumsum(wright_fisher_matrix(N, jnp.asarray(s, dtype), jnp.asarray(u, dtype),
-                                          jnp.asarray(v, dtype)), axis=1)
+    cdf = jnp.cumsum(_transition(N, jnp.asarray(s, dtype), jnp.asarray(u, dtype),
+                                 jnp.asarray(v, dtype), dtype), axis=1)
     counts0 = jnp.broadcast_to(jnp.round(jnp.asarray(x0, dtype) * N).astype(jnp.int32), (n_rep,))
     path = _wf_kernel(key, cdf, counts0, n_gen, save_every)
     freq = path.astype(dtype) / N
@@ -198,8 +205,11 @@ def wright_density(x, N: int, s, u, v):
     if checks.is_concrete(x) and not np.all((np.asarray(x) > 0) & (np.asarray(x) < 1)):
         checks.fail("wright_density", "x", "must lie in the open interval (0, 1)", x)
     dtype = working_dtype(x, s, u, v)
-    x, s, u, v = (jnp.asarray(t, dtype) for t in (x, s, u, v))
-    a, b, c = 2 * N * u, 2 * N * v, 2 * N * s
+    return _density_kernel(*(jnp.asarray(t, dtype) for t in (x, 2 * N * u, 2 * N * v, 2 * N * s)))
+
+
+@jax.jit
+def _density_kernel(x, a, b, c):
     return jnp.exp((a - 1) * jnp.log(x) + (b - 1) * jnp.log1p(-x) + c * x - _log_norm(a, b, c))
 
 
@@ -208,6 +218,10 @@ def wright_mean(N: int, s, u, v):
     {}_1F_1(a+1; a+b+1; c)\,/\,{}_1F_1(a; a+b; c)` with ``a = 2Nu, b = 2Nv, c = 2Ns``."""
     _check_params("wright_mean", N, s, u, v, need_mutation=True)
     dtype = working_dtype(s, u, v)
-    s, u, v = (jnp.asarray(t, dtype) for t in (s, u, v))
-    a, b, c = 2 * N * u, 2 * N * v, 2 * N * s
+    a, b, c = (jnp.asarray(2 * N * t, dtype) for t in (u, v, s))
+    return _mean_kernel(a, b, c)
+
+
+@jax.jit
+def _mean_kernel(a, b, c):
     return jnp.exp(_log_norm(a + 1, b, c) - _log_norm(a, b, c))
