@@ -47,19 +47,10 @@ def bernoulli_fn(z):
 
 def _prep(fn, H, x, T):
     checks.check_ndim(fn, "H", H, 1, "[n]")
-    checks.check_ndim(fn, "x", x, 1, "[n]")
+    _uniform_axis(fn, "x", x)
     checks.check_same_shape(fn, "H", H, "x", x)
-    n = np.shape(x)[0]
-    if n < 3:
-        raise ValueError(f"{fn}: `x` must hold at least 3 cells; got {n}.")
     checks.check_finite(fn, "H", H)
-    checks.check_finite(fn, "x", x)
     checks.check_positive(fn, "T", T)
-    if checks.is_concrete(x):
-        dx = np.diff(np.asarray(x, np.float64))
-        if np.any(dx <= 0) or np.ptp(dx) > 1e-4 * abs(dx.mean()):
-            raise ValueError(f"{fn}: `x` must be uniform, increasing cell centres; got spacings "
-                             f"between {dx.min():.3g} and {dx.max():.3g}.")
     dtype = working_dtype(H, x, T)
     H, x, T = (jnp.asarray(a, dtype) for a in (H, x, T))
     return H, x, T, x[1] - x[0]
