@@ -22,7 +22,8 @@ def test_benchmark_runner_quick(tmp_path):
                         "--out", str(tmp_path)], capture_output=True, text=True, env=env, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     names = {p.name for p in tmp_path.glob("*.json")}
-    assert names == {f"{n}_cpu_quick.json" for n in ("langevin", "adam", "cgd_scaling", "sinkhorn", "gaussian_w2")}
+    assert names == {f"{n}_cpu_quick.json" for n in ("langevin", "adam", "cgd_scaling", "sinkhorn",
+                                                               "sinkhorn_batch", "gaussian_w2")}
     for name in names - {"cgd_scaling_cpu_quick.json"}:
         res = json.loads((tmp_path / name).read_text())
         assert res["best_geobook"].startswith("geobook") and res["ratios"]
@@ -31,5 +32,8 @@ def test_benchmark_runner_quick(tmp_path):
     assert adam["max_iterate_difference"] < 1e-12
     sk = json.loads((tmp_path / "sinkhorn_cpu_quick.json").read_text())
     assert sk["cost_rel_diff_vs_ott"] < 1e-5 and sk["geobook_l1_error"] <= 1e-6
+    sb = json.loads((tmp_path / "sinkhorn_batch_cpu_quick.json").read_text())
+    assert sb["batch_vs_vmap_max_rel_cost_diff"] < 1e-9 and sb["batch_vs_ott_max_rel_cost_diff"] < 1e-5
+    assert sb["geobook_max_l1_error"] <= 1e-6
     w2 = json.loads((tmp_path / "gaussian_w2_cpu_quick.json").read_text())
     assert w2["max_abs_difference"] < 1e-10

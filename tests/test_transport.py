@@ -311,3 +311,57 @@ def test_float32_preserved():
     assert r.u.dtype == jnp.float32 and bool(r.converged)
     u_exact = ex.u(r.x)
     assert float(jnp.max(jnp.abs(r.u - (u_exact - u_exact.mean())))) < 5e-4
+
+
+def test_sinkhorn_batch_equals_single_solves(x64):
+    keys = jax.random.split(jax.random.key(5), 3)
+    xs = jnp.stack([jax.random.normal(k, (30, 2)) * s for k, s in zip(keys, (1.0, 0.5, 2.0))])
+    ys = jnp.stack([jax.random.uniform(k, (25, 2)) + 0.5 for k in keys])
+    a = jax.random.uniform(keys[0], (3, 30)) + 0.1
+    a = a / a.sum(1, keepdims=True)
+    eps = jnp.array([0.05, 0.2, 1.0])
+    out = tp.sinkhorn_batch(xs, ys, eps, a=a, tol=1e-10)
+    assert out.plan.shape == (3, 30, 25) and out.cost.shape == (3,)
+    for k in range(3):
+        one = tp.sinkhorn(xs[k], ys[k], float(eps[k]), a=a[k], tol=1e-10)
+        np.testing.assert_allclose(out.plan[k], one.plan, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(out.cost[k], one.cost, rtol=1e-12)
+        np.testing.assert_allclose(out.reg_cost[k], one.reg_cost, rtol=1e-12)
+        assert int(out.n_iter[k]) == int(one.n_iter)          # each problem's own count
+        assert bool(out.converged[k]) and float(out.error[k]) <= 1e-10
+    assert len(set(np.asarray(out.n_iter).tolist())) > 1      # frozen at different iterations
+    # small eps (most of exp(-C/eps) underflows): the batch-wide safeguard still converges
+    small = tp.sinkhorn_batch(xs, ys, 1e-2, tol=1e-7, max_iter=50_000)
+    ref = tp.sinkhorn(xs[2], ys[2], 1e-2, tol=1e-7, max_iter=50_000)
+    assert bool(small.converged.all())
+    np.testing.assert_allclose(small.cost[2], ref.cost, rtol=1e-9)
+    # the safeguard stays a branch for the whole batch (no select of both passes)
+    jaxpr = str(jax.make_jaxpr(lambda x, y: tp.sinkhorn_batch(x, y, 0.1))(xs, ys))
+    assert "cond[" in jaxpr
+
+
+def test_sinkhorn_batch_sharded_float32_and_validation():
+    assert len(jax.devices()) >= 2
+    x, y = clouds()
+    xs = jnp.stack([x * s for s in (1.0, 1.1, 0.9, 1.3)]).astype(jnp.float32)
+    ys = jnp.stack([y] * 4).astype(jnp.float32)
+    ref = tp.sinkhorn_batch(xs, ys, 0.1, tol=1e-5)
+    assert ref.plan.dtype == jnp.float32 and bool(ref.converged.all())
+    mesh = jax.make_mesh((2,), ("problems",), axis_types=(jax.sharding.AxisType.Auto,))
+    sh = NamedSharding(mesh, P("problems"))
+    out = jax.jit(lambda x, y: tp.sinkhorn_batch(x, y, 0.1, tol=1e-5))(jax.device_put(xs, sh), jax.device_put(ys, sh))
+    assert len(out.cost.sharding.device_set) == 2
+    np.testing.assert_allclose(out.cost, ref.cost, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"sinkhorn_batch: `x` must have shape \[B, n, d\]"):
+        tp.sinkhorn_batch(x, y, 0.1)
+    with pytest.raises(ValueError, match=r"sinkhorn_batch: `x` and `y` must hold the same number of problems"):
+        tp.sinkhorn_batch(xs, ys[:3], 0.1)
+    with pytest.raises(ValueError, match=r"sinkhorn_batch: `eps` must have one value per problem"):
+        tp.sinkhorn_batch(xs, ys, jnp.ones(3))
+    with pytest.raises(ValueError, match=r"sinkhorn_batch: `eps` must be finite and > 0"):
+        tp.sinkhorn_batch(xs, ys, jnp.array([0.1, 0.1, -1.0, 0.1]))
+    a = jnp.full((4, xs.shape[1]), 1.0 / xs.shape[1]).at[2, 0].mul(3.0)
+    with pytest.raises(ValueError, match=r"sinkhorn_batch: `a` and `b` must have the same positive total mass \(problem 2\)"):
+        tp.sinkhorn_batch(xs, ys, 0.1, a=a)
+    with pytest.raises(ValueError, match=r"sinkhorn_batch: `b` must have one weight per point, shape \[4, "):
+        tp.sinkhorn_batch(xs, ys, 0.1, b=jnp.ones((4, 3)))
