@@ -373,7 +373,7 @@ def solve_2d(drift, diffusion, x, y) -> Stationary2D:
 
 def _column_blocks(rx_up, rx_dn, ry_up, ry_dn):
     """Diagonal blocks ``A_i`` ``[nx, ny, ny]`` and the column couplings of the generator."""
-    nx, ny = rx_up.shape[0] + 1, ry_up.shape[1] + 1
+    ny = ry_up.shape[1] + 1
     z_x, z_y = jnp.zeros_like(rx_up[:1]), jnp.zeros_like(ry_up[:, :1])
     out = (jnp.concatenate([rx_up, z_x], 0) + jnp.concatenate([z_x, rx_dn], 0)
            + jnp.concatenate([ry_up, z_y], 1) + jnp.concatenate([z_y, ry_dn], 1))
