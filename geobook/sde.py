@@ -6,6 +6,7 @@ stochastic dynamics on a parameter manifold*.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, NamedTuple, Optional
 
 import jax
@@ -24,26 +25,24 @@ class Trajectory(NamedTuple):
 
     Attributes:
       q: final positions ``[n_walkers, d]``.
-      path: saved positions ``[n_saved, n_walkers, d]`` (the initial state first, then every
-        ``save_every`` steps; ``n_saved = n_steps // save_every + 1``).  Empty first axis when
-        ``save_every`` is None.
-      t: the times of ``path`` ``[n_saved]``.
+      path: saved positions ``[n_saved, n_walkers, d]``: the initial state first, then the
+        state every ``save_every`` steps (``n_saved = n_steps // save_every + 1``); only the
+        initial state (``n_saved = 1``) when ``save_every`` is None.
+      t: the times of the rows of ``path``, ``[n_saved]``.
     """
     q: jax.Array
     path: jax.Array
     t: jax.Array
 
 
-def _check_common(fn, q0, dt, n_steps, save_every):
+def _check_common(fn, q0, dt, n_steps, save_every, args):
     checks.check_ndim(fn, "q0", q0, 2, "[n_walkers, d]")
     checks.check_finite(fn, "q0", q0)
     checks.check_positive(fn, "dt", dt)
     checks.check_int(fn, "n_steps", n_steps)
     if save_every is not None:
-        checks.check_int(fn, "save_every", save_every)
-        if n_steps % save_every:
-            raise ValueError(f"{fn}: `save_every` must divide `n_steps` = {n_steps}; "
-                             f"got {save_every}.")
+        checks.check_divides(fn, "save_every", save_every, n_steps, "n_steps")
+    checks.check_args(fn, args)
     dtype = working_dtype(q0)
     return jnp.asarray(q0, dtype), jnp.asarray(dt, dtype), dtype
 
@@ -58,7 +57,7 @@ def _integrate(key, step, q0, dt, n_steps, save_every):
 
     if save_every is None:
         q, _ = jax.lax.scan(body, q0, keys)
-        return Trajectory(q, jnp.zeros((0, *q0.shape), dtype), jnp.zeros((0,), dtype))
+        return Trajectory(q, q0[None], jnp.zeros((1,), dtype))
 
     keys = keys.reshape(n_steps // save_every, save_every, *keys.shape[1:])
 
@@ -73,7 +72,7 @@ def _integrate(key, step, q0, dt, n_steps, save_every):
 
 
 def euler_maruyama(key, drift: Callable, diffusion: Callable, q0, *, dt, n_steps: int,
-                   save_every: Optional[int] = None) -> Trajectory:
+                   save_every: Optional[int] = None, args: tuple = ()) -> Trajectory:
     r"""Euler–Maruyama for :math:`dq = a(q)\,dt + B(q)\,dW`, batched over walkers.
 
     .. math:: q_{k+1} = q_k + a(q_k)\,\Delta t + B(q_k)\,\sqrt{\Delta t}\,z_k,
@@ -82,35 +81,53 @@ def euler_maruyama(key, drift: Callable, diffusion: Callable, q0, *, dt, n_steps
     Strong order ½, weak order 1.
 
     Args:
-      key: PRNG key.
-      drift: ``a(q) -> [d]`` for one walker ``q: [d]``.
-      diffusion: ``B(q) -> [d, d]`` for one walker (the noise matrix, not ``BBᵀ``), or
-        ``-> [d]`` for diagonal noise ``B = diag(b)`` (cheaper: no matrix product).
+      key: a JAX PRNG key.
+      drift: ``a(q, *args) -> [d]`` for one walker ``q: [d]``.
+      diffusion: ``B(q, *args) -> [d, d]`` for one walker (the noise matrix, not ``BBᵀ``),
+        or ``-> [d]`` for diagonal noise ``B = diag(b)`` (cheaper: no matrix product).
       q0: initial positions ``[n_walkers, d]``.
-      dt: time step > 0 (traced).  n_steps: number of steps (static).
-      save_every: save the positions every this many steps (static; must divide n_steps).
+      dt: time step > 0 (traced).
+      n_steps: number of steps (static).
+      save_every: save the positions every this many steps (static; must divide
+        ``n_steps``); None saves only the initial state.
+      args: a tuple of (traced) parameters passed on as ``drift(q, *args)`` and
+        ``diffusion(q, *args)``; a sweep over their values compiles once.
 
     Returns:
-      :class:`Trajectory`, in the dtype of ``q0``.
+      :class:`Trajectory` in the dtype of ``q0``.
+
+    Raises:
+      ValueError: if ``q0`` is not ``[n_walkers, d]`` and finite, ``dt`` is not > 0,
+        ``n_steps`` or ``save_every`` is not a positive int (or ``save_every`` does not
+        divide ``n_steps``), a callable is not callable or returns the wrong shape.
+
+    Examples:
+      An Ornstein–Uhlenbeck process :math:`dq = -\theta q\,dt + \sigma\,dW` relaxes to the
+      variance :math:`\sigma^2/(2\theta)`:
+
+      >>> ou = sde.euler_maruyama(jax.random.key(0), lambda q, th: -th * q,
+      ...                         lambda q, th: jnp.ones(1), jnp.zeros((20_000, 1)),
+      ...                         dt=0.01, n_steps=1_000, args=(1.0,))
+      >>> print(f"{float(ou.q.var()):.1f}")    # 1/(2θ) = 0.5, up to O(dt) and sampling
+      0.5
+      >>> ou.path.shape                         # only the initial state is saved
+      (1, 20000, 1)
     """
-    q0, dt, dtype = _check_common("euler_maruyama", q0, dt, n_steps, save_every)
-    for name, f in (("drift", drift), ("diffusion", diffusion)):
-        if not callable(f):
-            checks.fail("euler_maruyama", name, "must be callable", type(f).__name__)
+    fn = "euler_maruyama"
+    q0, dt, dtype = _check_common(fn, q0, dt, n_steps, save_every, args)
+    checks.check_callable(fn, "drift", drift, signature="q: [d] -> [d]")
+    checks.check_callable(fn, "diffusion", diffusion, signature="q: [d] -> [d, d] or [d]")
     d = q0.shape[1]
-    a_shape = jax.eval_shape(drift, jax.ShapeDtypeStruct((d,), dtype)).shape
-    b_shape = jax.eval_shape(diffusion, jax.ShapeDtypeStruct((d,), dtype)).shape
-    if a_shape != (d,):
-        raise ValueError(f"euler_maruyama: `drift` must map a walker [d] = [{d}] to [{d}]; "
-                         f"got output shape {a_shape}.")
-    if b_shape not in ((d, d), (d,)):
-        raise ValueError(f"euler_maruyama: `diffusion` must map a walker [d] = [{d}] to "
-                         f"[{d}, {d}] (or [{d}] for diagonal noise); got output shape {b_shape}.")
-    return _em_jit(key, drift, diffusion, q0, dt, n_steps, save_every)
+    checks.output_shape(fn, "drift", drift, (d,), dtype, (d,), args=args)
+    checks.output_shape(fn, "diffusion", diffusion, (d,), dtype, [(d, d), (d,)], args=args)
+    return _em_kernel(key, q0, dt, args, drift=drift, diffusion=diffusion, n_steps=n_steps,
+                      save_every=save_every)
 
 
-def _em_integrate(key, drift, diffusion, q0, dt, n_steps, save_every):
-    va, vb = jax.vmap(drift), jax.vmap(diffusion)
+@partial(jax.jit, static_argnames=("drift", "diffusion", "n_steps", "save_every"))
+def _em_kernel(key, q0, dt, args, *, drift, diffusion, n_steps, save_every):
+    va = jax.vmap(lambda q: drift(q, *args))
+    vb = jax.vmap(lambda q: diffusion(q, *args))
     sq = jnp.sqrt(dt)
 
     def step(q, k):
@@ -120,9 +137,6 @@ def _em_integrate(key, drift, diffusion, q0, dt, n_steps, save_every):
         return q + va(q) * dt + noise * sq
 
     return _integrate(key, step, q0, dt, n_steps, save_every)
-
-
-_em_jit = jax.jit(_em_integrate, static_argnums=(1, 2, 5, 6))
 
 
 def _inv(G):
@@ -161,7 +175,8 @@ def _logdet(G):
 
 
 def _metric_drift(grad_H, metric, T, correction):
-    """Drift ``-g⁻¹∇H + correction`` and noise factor ``√(2T) chol(g⁻¹)`` for one walker."""
+    """Drift ``-g⁻¹∇H + correction`` and noise factor ``√(2T) chol(g⁻¹)`` for one walker
+    (``grad_H`` and ``metric`` already bound to their ``args``)."""
 
     def ginv(q):
         return _inv(metric(q))
@@ -182,7 +197,8 @@ def _metric_drift(grad_H, metric, T, correction):
 
 
 def langevin(key, grad_H: Callable, q0, *, T, dt, n_steps: int, metric: Optional[Callable] = None,
-             correction: str = "riemann", save_every: Optional[int] = None) -> Trajectory:
+             correction: str = "riemann", save_every: Optional[int] = None,
+             args: tuple = ()) -> Trajectory:
     r"""Overdamped (Riemannian) Langevin dynamics by Euler–Maruyama.
 
     .. math:: dq = \big(-g^{-1}\nabla H + c(q)\big)\,dt + \sqrt{2T}\,g^{-1/2}\,dW,
@@ -198,48 +214,72 @@ def langevin(key, grad_H: Callable, q0, *, T, dt, n_steps: int, metric: Optional
     With ``metric=None`` (g = I) the three coincide and a fast path is used.
 
     Args:
-      key: PRNG key.
-      grad_H: ``∇H(q) -> [d]`` for one walker ``q: [d]``.
+      key: a JAX PRNG key.
+      grad_H: ``∇H(q, *args) -> [d]`` for one walker ``q: [d]``.
       q0: initial positions ``[n_walkers, d]``.
-      T: temperature > 0 (traced).  dt: step > 0 (traced).  n_steps: static.
-      metric: ``g(q) -> [d, d]`` SPD for one walker, or None for the identity.
+      T: temperature > 0 (traced).
+      dt: time step > 0 (traced).
+      n_steps: number of steps (static).
+      metric: ``g(q, *args) -> [d, d]``, SPD, for one walker; None for the identity.
       correction: one of ``"ito"``, ``"riemann"``, ``"kinetic"``.
       save_every: as in :func:`euler_maruyama`.
+      args: a tuple of (traced) parameters passed on as ``grad_H(q, *args)`` and
+        ``metric(q, *args)``; a sweep over their values compiles once.
 
     Returns:
       :class:`Trajectory` in the dtype of ``q0``.
+
+    Raises:
+      ValueError: as :func:`euler_maruyama`, and if ``T`` is not > 0, ``correction`` is not
+        one of the three, or ``metric`` does not return ``[d, d]``.
+
+    References:
+      The three calculi and their stationary laws: :cite:t:`risken1989fokker`; the
+      Riemannian (Laplace–Beltrami) correction: :cite:t:`girolami2011riemann`.
+
+    Examples:
+      Walkers in the harmonic well :math:`H = q^2/2` reach the Boltzmann variance ``T``:
+
+      >>> run = sde.langevin(jax.random.key(1), lambda q: q, jnp.zeros((20_000, 1)),
+      ...                    T=0.5, dt=0.01, n_steps=500)
+      >>> print(f"{float(run.q.var()):.2f}")
+      0.50
+
+      The same temperature with a position-dependent metric :math:`g = 1 + q^2`; the
+      Riemannian correction keeps the law :math:`\propto \sqrt{g}\,e^{-H/T}`:
+
+      >>> run = sde.langevin(jax.random.key(2), lambda q: q, jnp.zeros((1_000, 1)), T=0.5,
+      ...                    dt=0.01, n_steps=100, metric=lambda q: 1 + q[:, None] ** 2)
+      >>> run.q.shape, run.q.dtype
+      ((1000, 1), dtype('float32'))
     """
-    q0, dt, dtype = _check_common("langevin", q0, dt, n_steps, save_every)
-    checks.check_positive("langevin", "T", T)
-    checks.check_choice("langevin", "correction", correction, CORRECTIONS)
-    if not callable(grad_H):
-        checks.fail("langevin", "grad_H", "must be callable", type(grad_H).__name__)
-    if metric is not None and not callable(metric):
-        checks.fail("langevin", "metric", "must be callable or None", type(metric).__name__)
+    fn = "langevin"
+    q0, dt, dtype = _check_common(fn, q0, dt, n_steps, save_every, args)
+    checks.check_positive(fn, "T", T)
+    checks.check_choice(fn, "correction", correction, CORRECTIONS)
+    checks.check_callable(fn, "grad_H", grad_H, signature="q: [d] -> [d]")
+    checks.check_callable(fn, "metric", metric, optional=True, signature="q: [d] -> [d, d]")
     d = q0.shape[1]
-    gshape = jax.eval_shape(grad_H, jax.ShapeDtypeStruct((d,), dtype)).shape
-    if gshape != (d,):
-        raise ValueError(f"langevin: `grad_H` must map a walker [d] = [{d}] to [{d}]; got "
-                         f"output shape {gshape}.")
+    checks.output_shape(fn, "grad_H", grad_H, (d,), dtype, (d,), args=args)
     if metric is not None:
-        mshape = jax.eval_shape(metric, jax.ShapeDtypeStruct((d,), dtype)).shape
-        if mshape != (d, d):
-            raise ValueError(f"langevin: `metric` must map a walker [d] = [{d}] to [{d}, {d}]; "
-                             f"got output shape {mshape}.")
+        checks.output_shape(fn, "metric", metric, (d,), dtype, (d, d), args=args)
     T = jnp.asarray(T, dtype)
-    return _langevin_jit(key, grad_H, metric, correction, q0, T, dt, n_steps, save_every)
+    return _langevin_kernel(key, q0, T, dt, args, grad_H=grad_H, metric=metric,
+                            correction=correction, n_steps=n_steps, save_every=save_every)
 
 
-def _langevin_integrate(key, grad_H, metric, correction, q0, T, dt, n_steps, save_every):
+@partial(jax.jit, static_argnames=("grad_H", "metric", "correction", "n_steps", "save_every"))
+def _langevin_kernel(key, q0, T, dt, args, *, grad_H, metric, correction, n_steps, save_every):
     dtype = q0.dtype
+    gH = lambda q: grad_H(q, *args)
     if metric is None:
-        vg = jax.vmap(grad_H)
+        vg = jax.vmap(gH)
         noise = jnp.sqrt(2 * T * dt)
 
         def step(q, k):
             return q - vg(q) * dt + noise * jax.random.normal(k, q.shape, dtype)
     else:
-        dn = jax.vmap(_metric_drift(grad_H, metric, T, correction))
+        dn = jax.vmap(_metric_drift(gH, lambda q: metric(q, *args), T, correction))
         sq = jnp.sqrt(dt)
 
         def step(q, k):
@@ -248,6 +288,3 @@ def _langevin_integrate(key, grad_H, metric, correction, q0, T, dt, n_steps, sav
             return q + a * dt + jnp.einsum("nij,nj->ni", B, z) * sq
 
     return _integrate(key, step, q0, dt, n_steps, save_every)
-
-
-_langevin_jit = jax.jit(_langevin_integrate, static_argnums=(1, 2, 3, 7, 8))

@@ -1,13 +1,8 @@
-import os
+"""Fixtures shared by the test files (JAX itself is configured by the root conftest.py)."""
+from pathlib import Path
 
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-import jax  # noqa: E402
-
-# Two CPU devices for the sharding tests; must happen before any array exists.
-jax.config.update("jax_num_cpu_devices", 2)
-import jax.numpy as jnp  # noqa: E402
-import pytest  # noqa: E402
-from pathlib import Path  # noqa: E402
+import jax
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 

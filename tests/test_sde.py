@@ -98,10 +98,10 @@ def test_dtype_preserved(dtype):
     (lambda: sde.langevin(jax.random.key(0), lambda q: q, jnp.full((4, 1), jnp.nan), T=1.0, dt=0.1, n_steps=2), r"langevin: `q0` must be finite"),
     (lambda: sde.langevin(jax.random.key(0), lambda q: q, jnp.zeros((4, 1)), T=1.0, dt=0.1, n_steps=2, correction="strat"), r"langevin: `correction` must be one of"),
     (lambda: sde.langevin(jax.random.key(0), lambda q: q, jnp.zeros((4, 1)), T=1.0, dt=0.1, n_steps=4, save_every=3), r"langevin: `save_every` must divide `n_steps` = 4; got 3"),
-    (lambda: sde.langevin(jax.random.key(0), lambda q: q[:1] * 0 + 1, jnp.zeros((4, 2)), T=1.0, dt=0.1, n_steps=2), r"langevin: `grad_H` must map a walker \[d\] = \[2\] to \[2\]"),
-    (lambda: sde.langevin(jax.random.key(0), lambda q: q, jnp.zeros((4, 2)), T=1.0, dt=0.1, n_steps=2, metric=lambda q: jnp.eye(3)), r"langevin: `metric` must map a walker"),
+    (lambda: sde.langevin(jax.random.key(0), lambda q: q[:1] * 0 + 1, jnp.zeros((4, 2)), T=1.0, dt=0.1, n_steps=2), r"langevin: `grad_H` must map an input of shape \[2\] to \[2\]"),
+    (lambda: sde.langevin(jax.random.key(0), lambda q: q, jnp.zeros((4, 2)), T=1.0, dt=0.1, n_steps=2, metric=lambda q: jnp.eye(3)), r"langevin: `metric` must map an input of shape \[2\] to \[2, 2\]"),
     (lambda: sde.langevin(jax.random.key(0), 3.0, jnp.zeros((4, 2)), T=1.0, dt=0.1, n_steps=2), r"langevin: `grad_H` must be callable"),
-    (lambda: sde.euler_maruyama(jax.random.key(0), OU_DRIFT, lambda q: jnp.ones((1, 2)), jnp.zeros((4, 1)), dt=0.1, n_steps=2), r"euler_maruyama: `diffusion` must map a walker \[d\] = \[1\] to \[1, 1\] \(or \[1\]"),
+    (lambda: sde.euler_maruyama(jax.random.key(0), OU_DRIFT, lambda q: jnp.ones((1, 2)), jnp.zeros((4, 1)), dt=0.1, n_steps=2), r"euler_maruyama: `diffusion` must map an input of shape \[1\] to \[1, 1\] or \[1\]"),
     (lambda: sde.euler_maruyama(jax.random.key(0), OU_DRIFT, UNIT, jnp.zeros((4, 1)), dt=np.inf, n_steps=2), r"euler_maruyama: `dt` must be finite and > 0"),
 ])
 def test_validation_messages(call, match):

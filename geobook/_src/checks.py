@@ -112,3 +112,119 @@ def check_same_shape(fn: str, arg_a: str, a, arg_b: str, b):
     if np.shape(a) != np.shape(b):
         raise ValueError(f"{fn}: `{arg_a}` and `{arg_b}` must have the same shape; got "
                          f"{np.shape(a)} and {np.shape(b)}.")
+
+
+# ------------------------------------------------------------------------------------------
+# Callables, output shapes, intervals, sizes, grids: the one place these are checked.
+# ------------------------------------------------------------------------------------------
+
+def check_callable(fn: str, arg: str, f, *, optional: bool = False, signature: str = ""):
+    """``f`` must be callable (or None when ``optional``)."""
+    if f is None and optional:
+        return
+    if not callable(f):
+        what = "must be callable" + (" or None" if optional else "")
+        if signature:
+            what += f" ({signature})"
+        fail(fn, arg, what, f"an object of type {type(f).__name__}")
+
+
+def check_args(fn: str, args):
+    """``args`` (the traced parameters passed to user callables) must be a tuple."""
+    if not isinstance(args, tuple):
+        fail(fn, "args", "must be a tuple of parameters passed as f(q, *args)",
+             f"an object of type {type(args).__name__}")
+    return args
+
+
+def output_shape(fn: str, arg: str, f, in_shape, dtype, expected, *, args=(), layout=None):
+    """Trace ``f(x, *args)`` for ``x: in_shape`` (no compilation, no FLOPs) and check its shape.
+
+    ``expected`` is one shape or a list of allowed shapes; returns the shape found.
+    """
+    expected = [tuple(expected)] if isinstance(expected, tuple) else [tuple(e) for e in expected]
+    try:
+        out = jax.eval_shape(lambda x, a: f(x, *a), jax.ShapeDtypeStruct(tuple(in_shape), dtype),
+                             args)
+    except TypeError as e:
+        raise ValueError(f"{fn}: `{arg}` could not be called as {arg}(x, *args) with x of shape "
+                         f"{tuple(in_shape)} and {len(args)} extra argument(s): {e}") from None
+    shape = tuple(getattr(out, "shape", ()))
+    if shape not in expected:
+        want = layout or " or ".join(str(list(e)) for e in expected)
+        raise ValueError(f"{fn}: `{arg}` must map an input of shape {list(in_shape)} to {want}; "
+                         f"got output shape {list(shape)}.")
+    return shape
+
+
+def check_interval(fn: str, arg: str, x, lo=None, hi=None, *, closed: str = "both"):
+    """Every entry of ``x`` lies in the interval from ``lo`` to ``hi`` (checked when concrete).
+
+    ``closed`` is ``"both"``, ``"left"``, ``"right"`` or ``"neither"``; a missing end is
+    unbounded.
+    """
+    if not is_concrete(x):
+        return
+    a = np.asarray(x)
+    if not np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_:
+        fail(fn, arg, "must be a real number", x)
+    ok = np.isfinite(a)
+    if lo is not None:
+        ok &= (a >= lo) if closed in ("both", "left") else (a > lo)
+    if hi is not None:
+        ok &= (a <= hi) if closed in ("both", "right") else (a < hi)
+    if not np.all(ok):
+        left = "-inf" if lo is None else repr(lo)
+        right = "inf" if hi is None else repr(hi)
+        lb = "[" if closed in ("both", "left") and lo is not None else "("
+        rb = "]" if closed in ("both", "right") and hi is not None else ")"
+        fail(fn, arg, f"must lie in {lb}{left}, {right}{rb}", x)
+
+
+def check_size(fn: str, arg: str, x, n: int, *, axis: int = -1, what: str = ""):
+    """``x`` has ``n`` entries along ``axis``."""
+    shape = np.shape(x)
+    if len(shape) == 0 or shape[axis] != n:
+        extra = f" ({what})" if what else ""
+        raise ValueError(f"{fn}: `{arg}` must have {n} entries along axis {axis}{extra}; got "
+                         f"shape {shape}.")
+
+
+def check_same_size(fn: str, arg_a: str, a, arg_b: str, b, *, axis: int = -1):
+    """``a`` and ``b`` have the same length along ``axis``."""
+    sa, sb = np.shape(a), np.shape(b)
+    if not sa or not sb or sa[axis] != sb[axis]:
+        raise ValueError(f"{fn}: `{arg_a}` and `{arg_b}` must have the same size along axis "
+                         f"{axis}; got shapes {sa} and {sb}.")
+
+
+def check_divides(fn: str, arg: str, d: int, n: int, n_name: str):
+    """``d`` (an int >= 1) divides ``n``."""
+    check_int(fn, arg, d)
+    if n % d:
+        fail(fn, arg, f"must divide `{n_name}` = {n}", d)
+
+
+def check_uniform_grid(fn: str, arg: str, x, *, min_points: int = 3, rtol: float = 1e-4):
+    """A 1-D, finite, strictly increasing, uniformly spaced grid of at least ``min_points``."""
+    check_ndim(fn, arg, x, 1, "[n]")
+    n = np.shape(x)[0]
+    if n < min_points:
+        raise ValueError(f"{fn}: `{arg}` must hold at least {min_points} points; got {n}.")
+    check_finite(fn, arg, x)
+    if is_concrete(x):
+        d = np.diff(np.asarray(x, np.float64))
+        if np.any(d <= 0) or np.ptp(d) > rtol * abs(d.mean()):
+            raise ValueError(f"{fn}: `{arg}` must be a uniform, increasing grid; got spacings "
+                             f"between {d.min():.3g} and {d.max():.3g}.")
+
+
+def check_binary(fn: str, arg: str, x, values=(0, 1)):
+    """Every entry of ``x`` is one of ``values`` (checked when concrete)."""
+    if is_concrete(x):
+        a = np.asarray(x)
+        bad = ~np.isin(a, np.asarray(values, dtype=a.dtype if a.dtype != np.bool_ else None))
+        if np.any(bad):
+            raise ValueError(f"{fn}: `{arg}` must hold only the values {list(values)}; got "
+                             f"{int(np.sum(bad))} other entr{'y' if np.sum(bad) == 1 else 'ies'} "
+                             f"(e.g. {a[bad].ravel()[0]!r}).")
