@@ -16,6 +16,10 @@ import pytest  # noqa: E402
 def _doctest_namespace(doctest_namespace):
     """Doctests may use ``jax``, ``jnp``, ``np`` and every geobook topic by its name."""
     import geobook
+    import geobook.plotting
+    import matplotlib
+    matplotlib.use("Agg")
     doctest_namespace.update(jax=jax, jnp=jnp, np=np, geobook=geobook)
     doctest_namespace.update({name: getattr(geobook, name) for name in geobook.__all__
                               if not name.startswith("_")})
+    doctest_namespace.update(plotting=geobook.plotting)

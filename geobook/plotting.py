@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.patches import Ellipse
 
 from geobook import verify
+from geobook._src.env import in_kernel
 
 __all__ = ["PALETTE", "COLORS", "use_style", "figure", "publish", "animate", "ellipse",
            "regime_colors"]
@@ -41,12 +42,35 @@ _RC = {
 
 
 def use_style() -> None:
-    """Apply the book style to matplotlib's global rcParams."""
+    """Apply the book style to matplotlib's global rcParams.
+
+    Examples:
+      >>> plotting.use_style()
+      >>> import matplotlib; matplotlib.rcParams["axes.facecolor"]
+      'white'
+    """
     matplotlib.rcParams.update(_RC)
 
 
 def figure(nrows: int = 1, ncols: int = 1, *, width: float = 7.0, height: float = 3.2, **kw):
-    """A new styled figure and its axes (``plt.subplots`` with the book's defaults)."""
+    """A new styled figure and its axes (``plt.subplots`` with the book's defaults).
+
+    Args:
+      nrows: rows of panels.
+      ncols: columns of panels.
+      width: figure width in inches (7 fills the book's text column).
+      height: figure height in inches.
+      **kw: passed on to ``plt.subplots``.
+
+    Returns:
+      ``(fig, axes)`` as from ``plt.subplots``.
+
+    Examples:
+      >>> fig, (a, b) = plotting.figure(1, 2)
+      >>> [float(v) for v in fig.get_size_inches()]
+      [7.0, 3.2]
+      >>> plt.close(fig)
+    """
     use_style()
     return plt.subplots(nrows, ncols, figsize=(width, height), **kw)
 
@@ -56,10 +80,29 @@ def publish(name: str, fig, *, alt: str, claims: Sequence[str]) -> None:
 
     The chapter places it with ``{glue:figure} name`` and the same ``:alt:`` text.  The PNG is
     rendered here (not by the notebook's display hooks), so the output does not depend on
-    which matplotlib backend the kernel happens to have activated.
+    which matplotlib backend the kernel happens to have activated. Outside a kernel the
+    figure is registered and closed, nothing is glued.
+
+    Args:
+      name: the glue name of the figure.
+      fig: a matplotlib figure.
+      alt: alternative text (what the figure shows, for screen readers).
+      claims: the passed claims of the chapter that the figure illustrates.
+
+    Raises:
+      ValueError: as :func:`geobook.verify.register_figure`.
+
+    Examples:
+      >>> verify.chapter("00_demo")
+      >>> _ = verify.claim("unit", 1.0, expected=1.0, atol=0)
+      >>> fig, ax = plotting.figure()
+      >>> plotting.publish("fig-unit", fig, alt="An empty demonstration panel.", claims=["unit"])
+      >>> verify.figures("00_demo")[0]["claims"]
+      ['unit']
+      >>> verify.reset()
     """
     verify.register_figure(name, alt=alt, claims=claims)
-    if verify._in_kernel():
+    if in_kernel():
         import io
 
         from IPython.display import Image
@@ -76,6 +119,26 @@ def animate(fig, update: Callable[[int], object], n_frames: int, *, interval: in
 
     Frames are embedded as PNGs at ``dpi``; the player needs no network (its icons are
     Unicode symbols, not a web font).
+
+    Args:
+      fig: the figure to animate (closed afterwards).
+      update: ``update(i)`` redraws frame ``i``.
+      n_frames: number of frames (an int >= 2).
+      interval: milliseconds between frames.
+      dpi: resolution of the embedded frames.
+
+    Returns:
+      An ``IPython.display.HTML`` object holding the player.
+
+    Raises:
+      ValueError: if ``n_frames`` is not an int >= 2.
+
+    Examples:
+      >>> fig, ax = plotting.figure(width=2, height=2)
+      >>> line, = ax.plot([0, 1], [0, 0])
+      >>> html = plotting.animate(fig, lambda i: line.set_ydata([0, i]), 2, dpi=20)
+      >>> "<img" in html.data and "maxcdn" not in html.data
+      True
     """
     from IPython.display import HTML
     from matplotlib import animation
@@ -112,7 +175,28 @@ def _offline_jshtml(html: str) -> str:
 
 def ellipse(ax, S, center=(0.0, 0.0), *, scale: float = 1.0, **kw):
     r"""Draw the ellipse :math:`\{x : (x-c)^\top S^{-1} (x-c) = \text{scale}^2\}` of a 2×2 SPD
-    matrix ``S`` (semi-axes ``scale·√λ_i`` along its eigenvectors)."""
+    matrix ``S`` (semi-axes ``scale·√λ_i`` along its eigenvectors).
+
+    Args:
+      ax: matplotlib axes.
+      S: a 2×2 symmetric positive-definite matrix (e.g. a covariance).
+      center: the centre ``c``.
+      scale: the level (1 draws the one-standard-deviation ellipse of a covariance).
+      **kw: passed on to ``matplotlib.patches.Ellipse`` (``fill`` defaults to False).
+
+    Returns:
+      The ``Ellipse`` patch added to ``ax``.
+
+    Raises:
+      ValueError: if ``S`` is not 2×2 or not positive definite.
+
+    Examples:
+      >>> fig, ax = plotting.figure()
+      >>> e = plotting.ellipse(ax, [[4.0, 0.0], [0.0, 1.0]])
+      >>> float(e.width), float(e.height)     # full axes 2·√4 along x, 2·√1 along y
+      (4.0, 2.0)
+      >>> plt.close(fig)
+    """
     S = np.asarray(S, dtype=float)
     if S.shape != (2, 2):
         raise ValueError(f"plotting.ellipse: `S` must be a 2×2 matrix; got shape {S.shape}.")

@@ -20,6 +20,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from geobook._src.env import in_kernel
+
 __all__ = ["ClaimError", "chapter", "claim", "register_figure", "records", "figures",
            "load_records", "report_html", "show_report", "reset", "CLAIMS_ENV"]
 
@@ -32,22 +34,34 @@ class ClaimError(AssertionError):
     """A computed value does not satisfy its stated reference or bound."""
 
 
-def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return False
-    ip = get_ipython()
-    return ip is not None and getattr(ip, "kernel", None) is not None
-
-
 def reset() -> None:
-    """Forget every in-memory record (does not touch files)."""
+    """Forget every in-memory record (does not touch files).
+
+    Examples:
+      >>> verify.reset()
+      >>> verify.records()
+      []
+    """
     _STATE.update(chapter=None, title=None, records=[], figures=[])
 
 
 def chapter(slug: str, title: Optional[str] = None) -> None:
-    """Declare the chapter whose claims follow (its file name without ``.md``)."""
+    """Declare the chapter whose claims follow.
+
+    Forgets earlier records of the same chapter and, when ``GEOBOOK_CLAIMS_DIR`` is set,
+    empties its record file, so a re-executed chapter is reported once.
+
+    Args:
+      slug: the chapter's file name without ``.md`` (letters, digits, ``_``, ``-``).
+      title: the title shown in the report (default: ``slug``).
+
+    Raises:
+      ValueError: if ``slug`` is not a file stem.
+
+    Examples:
+      >>> verify.chapter("00_demo", "A demonstration")
+      >>> verify.reset()
+    """
     if not isinstance(slug, str) or not re.match(r"^[A-Za-z0-9_\-]+$", slug):
         raise ValueError(f"verify.chapter: `slug` must be a file stem like '01_learning'; "
                          f"got {slug!r}.")
@@ -107,16 +121,42 @@ def claim(name: str, value, *, expected=None, rtol=None, atol=None, lower=None, 
       :math:`|v - e| \le \mathrm{atol} + \mathrm{rtol}\,|e|`;
     * ``lower`` and/or ``upper``: passes iff ``lower <= value <= upper``.
 
+    Inside a Jupyter kernel the value is also glued (``myst_nb.glue``) under ``name`` and a
+    "verified" badge is shown; elsewhere (scripts, tests) the check and the record are made
+    all the same.
+
     Args:
       name: identifier used by ``{glue:text}`name``` in the prose and in the report.
       value: a real scalar (a Python number or a 0-d array).
+      expected: the reference value (with ``rtol`` and/or ``atol``).
+      rtol: relative tolerance (>= 0) of the comparison with ``expected``.
+      atol: absolute tolerance (>= 0) of the comparison with ``expected``.
+      lower: lower bound (inclusive), instead of ``expected``.
+      upper: upper bound (inclusive), instead of ``expected``.
       note: what the check means (shown in the report).
       display: show a small "verified" badge in the cell output (with an anchor the report
         links to).
 
+    Returns:
+      ``value``, unchanged.
+
     Raises:
       ClaimError: if the check fails (the record is kept, marked failed).
-      ValueError: if the arguments do not define a check.
+      ValueError: if the arguments do not define a check, or the name is not an identifier
+        or is already claimed in this chapter.
+      RuntimeError: if no chapter was declared with :func:`chapter`.
+
+    Examples:
+      >>> verify.chapter("00_demo")
+      >>> verify.claim("pi_approx", 355 / 113, expected=float(np.pi), rtol=1e-6)
+      3.1415929...
+      >>> verify.claim("too_big", 2.0, upper=1.0)
+      Traceback (most recent call last):
+      ...
+      geobook.verify.ClaimError: claim 'too_big' in chapter '00_demo' failed: value 2.0 does not satisfy value ≤ 1.
+      >>> [r["passed"] for r in verify.records("00_demo")]
+      [True, False]
+      >>> verify.reset()
     """
     chap = _current()
     if not isinstance(name, str) or not _NAME.match(name):
@@ -158,7 +198,7 @@ def claim(name: str, value, *, expected=None, rtol=None, atol=None, lower=None, 
     if not passed:
         raise ClaimError(f"claim {name!r} in chapter {chap!r} failed: value {v!r} does not "
                          f"satisfy {criterion}. {note}".strip())
-    if _in_kernel():
+    if in_kernel():
         from myst_nb import glue
         glue(name, v, display=False)
         if display:
@@ -170,7 +210,24 @@ def claim(name: str, value, *, expected=None, rtol=None, atol=None, lower=None, 
 
 
 def register_figure(name: str, *, alt: str, claims: Sequence[str]) -> None:
-    """Record a figure and the passed claims that back it (called by ``plotting.publish``)."""
+    """Record a figure and the passed claims that back it (called by ``plotting.publish``).
+
+    Args:
+      name: the figure's glue name.
+      alt: its alternative text (at least 10 characters).
+      claims: names of claims of the current chapter that passed and that the figure shows.
+
+    Raises:
+      ValueError: if ``alt`` is too short, no claim is given, or a claim has not passed.
+
+    Examples:
+      >>> verify.chapter("00_demo")
+      >>> _ = verify.claim("slope", 0.98, expected=1.0, atol=0.05)
+      >>> verify.register_figure("fig-slope", alt="A line of slope one.", claims=["slope"])
+      >>> [f["name"] for f in verify.figures("00_demo")]
+      ['fig-slope']
+      >>> verify.reset()
+    """
     chap = _current()
     if not isinstance(alt, str) or len(alt.strip()) < 10:
         raise ValueError(f"verify.register_figure: `alt` must be a descriptive text (>= 10 "
@@ -191,16 +248,43 @@ def register_figure(name: str, *, alt: str, claims: Sequence[str]) -> None:
 
 
 def records(chapter: Optional[str] = None) -> list[dict]:
-    """The in-memory claim records (of one chapter, or all)."""
+    """The in-memory claim records of one chapter (or of all, with None).
+
+    Examples:
+      >>> verify.chapter("00_demo")
+      >>> _ = verify.claim("one", 1, expected=1, atol=0)
+      >>> [(r["name"], r["passed"]) for r in verify.records("00_demo")]
+      [('one', True)]
+      >>> verify.reset()
+    """
     return [r for r in _STATE["records"] if chapter is None or r["chapter"] == chapter]
 
 
 def figures(chapter: Optional[str] = None) -> list[dict]:
+    """The in-memory figure records of one chapter (or of all, with None); see
+    :func:`register_figure`."""
     return [r for r in _STATE["figures"] if chapter is None or r["chapter"] == chapter]
 
 
 def load_records(directory) -> list[dict]:
-    """Read every ``*.jsonl`` record file written during a build."""
+    """Read every ``*.jsonl`` record file written during a build.
+
+    Args:
+      directory: the folder named by ``GEOBOOK_CLAIMS_DIR`` during the build.
+
+    Returns:
+      The claim and figure records, chapter by chapter, in the order they were made.
+
+    Examples:
+      >>> import os, tempfile
+      >>> d = tempfile.mkdtemp()
+      >>> os.environ[verify.CLAIMS_ENV] = d
+      >>> verify.chapter("00_demo")
+      >>> _ = verify.claim("one", 1, expected=1, atol=0)
+      >>> [r["name"] for r in verify.load_records(d)]
+      ['one']
+      >>> del os.environ[verify.CLAIMS_ENV]; verify.reset()
+    """
     out = []
     for f in sorted(Path(directory).glob("*.jsonl")):
         out += [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
@@ -208,7 +292,21 @@ def load_records(directory) -> list[dict]:
 
 
 def report_html(recs: list[dict]) -> str:
-    """The verification report: one table per chapter, a row per claim, links back."""
+    """The verification report: one table per chapter, a row per claim, links back.
+
+    Args:
+      recs: records as returned by :func:`load_records` or :func:`records`.
+
+    Returns:
+      An HTML fragment.
+
+    Examples:
+      >>> verify.chapter("00_demo")
+      >>> _ = verify.claim("one", 1, expected=1, atol=0)
+      >>> "1 of 1 claims passed" in verify.report_html(verify.records())
+      True
+      >>> verify.reset()
+    """
     claims = [r for r in recs if r.get("kind") == "claim"]
     figs = [r for r in recs if r.get("kind") == "figure"]
     n_pass = sum(r["passed"] for r in claims)
@@ -235,7 +333,11 @@ def report_html(recs: list[dict]) -> str:
 
 
 def show_report():
-    """Display the report of the current build (used by the book's report page)."""
+    """Display the report of the current build (used by the book's report page).
+
+    Returns:
+      The records shown (empty when ``GEOBOOK_CLAIMS_DIR`` is not set: outside a build).
+    """
     from IPython.display import HTML, display
     d = os.environ.get(CLAIMS_ENV)
     if not d or not Path(d).exists():

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,19 +25,40 @@ def test_chapters_exist():
     assert [p.stem for p in CHAPTERS][:2] == ["01_learning_dynamics", "02_power_law"]
 
 
-# --- chapters as tests -----------------------------------------------------------------
+# --- the strict build: every chapter is executed once per test run ----------------------
+@dataclass
+class Build:
+    html: Path          # the HTML site
+    executed: Path      # myst-nb's executed notebooks (``<docname>.ipynb``)
+    records: list       # every claim and figure record of this build (verification.json)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """One strict build of the whole book (warnings are errors, every chapter executed);
+    the chapter, HTML, report and browser tests all inspect its outputs."""
+    out = tmp_path_factory.mktemp("book")
+    t = time.time()
+    r = subprocess.run([JB, "build", str(ROOT), "--path-output", str(out), "-W", "-n",
+                        "--keep-going"], capture_output=True, text=True, timeout=1500)
+    elapsed = time.time() - t
+    log = r.stdout + r.stderr
+    assert r.returncode == 0, log[-6000:]
+    html = out / "_build" / "html"
+    (ROOT / "_build").mkdir(exist_ok=True)
+    (ROOT / "_build" / "test-build-time.txt").write_text(f"{elapsed:.1f}\n")
+    return Build(html=html, executed=out / "_build" / "jupyter_execute",
+                 records=json.loads((html / "verification.json").read_text()))
+
+
+# --- chapters as tests (inspecting the build's executed notebooks) -------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_chapter_executes_and_verifies(path, tmp_path, monkeypatch):
-    import jupytext
-    import nbclient
+def test_chapter_executes_and_verifies(path, built_book):
+    import nbformat
 
-    from geobook import verify
-    monkeypatch.setenv(verify.CLAIMS_ENV, str(tmp_path))
-    nb = jupytext.read(path)
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}}).execute()
-    recs = verify.load_records(tmp_path)
+    nb = nbformat.read(built_book.executed / "book" / f"{path.stem}.ipynb", as_version=4)
+    recs = [r for r in built_book.records if r["chapter"] == path.stem]
     claims = [r for r in recs if r["kind"] == "claim"]
     figs = [r for r in recs if r["kind"] == "figure"]
     assert claims and all(r["passed"] for r in claims)
@@ -46,6 +68,7 @@ def test_chapter_executes_and_verifies(path, tmp_path, monkeypatch):
     glued = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
+            assert out.get("output_type") != "error", (path.name, out.get("ename"))
             meta = out.get("metadata", {}).get("scrapbook", {})
             if "name" in meta:
                 glued[meta["name"]] = out.get("data", {})
@@ -66,22 +89,6 @@ def test_chapter_executes_and_verifies(path, tmp_path, monkeypatch):
         assert m and m.group(1).strip() == f["alt"], f["name"]
     # no kernel code in chapters: no jit/scan/vmap'd kernels defined inline
     assert "lax.scan" not in text and "@jax.jit" not in text
-
-
-# --- strict build ----------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def built_book(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    t = time.time()
-    r = subprocess.run([JB, "build", str(ROOT), "--path-output", str(out), "-W", "-n",
-                        "--keep-going"], capture_output=True, text=True, timeout=1500)
-    elapsed = time.time() - t
-    log = r.stdout + r.stderr
-    assert r.returncode == 0, log[-6000:]
-    html = out / "_build" / "html"
-    (ROOT / "_build").mkdir(exist_ok=True)
-    (ROOT / "_build" / "test-build-time.txt").write_text(f"{elapsed:.1f}\n")
-    return html
 
 
 @pytest.mark.slow
@@ -107,7 +114,7 @@ def test_failing_cell_fails_the_build(tmp_path):
 
 @pytest.mark.slow
 def test_html_figures_glue_and_no_errors(built_book):
-    recs = json.loads((built_book / "verification.json").read_text())
+    recs, built_book = built_book.records, built_book.html
     for path in CHAPTERS:
         page = (built_book / "book" / f"{path.stem}.html").read_text()
         src = path.read_text()
@@ -130,7 +137,7 @@ def test_html_figures_glue_and_no_errors(built_book):
 
 @pytest.mark.slow
 def test_verification_report_complete(built_book):
-    recs = json.loads((built_book / "verification.json").read_text())
+    recs, built_book = built_book.records, built_book.html
     claims = [r for r in recs if r["kind"] == "claim"]
     assert claims and all(r["passed"] for r in claims)
     assert {r["chapter"] for r in claims} == {p.stem for p in CHAPTERS}
@@ -144,7 +151,7 @@ def test_verification_report_complete(built_book):
 
 @pytest.mark.slow
 def test_status_page_budget(built_book):
-    page = (built_book / "book" / "status.html").read_text()
+    page = (built_book.html / "book" / "status.html").read_text()
     rows = re.findall(r'href="([0-9]{2}_[a-z_]+)\.html".*?<td><p>force</p></td>\s*<td><p>([0-9.]+)</p></td>',
                       page, flags=re.S)
     assert {r[0] for r in rows} == {p.stem for p in CHAPTERS}
@@ -167,6 +174,7 @@ def test_browser_renders_offline(built_book):
         pytest.skip("Debian chromium not installed")
     from playwright.sync_api import sync_playwright
 
+    built_book = built_book.html
     handler = partial(SimpleHTTPRequestHandler, directory=str(built_book))
     handler.log_message = lambda *a, **k: None
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)

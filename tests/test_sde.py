@@ -72,13 +72,29 @@ def test_langevin_riemann_2d_marginal(x64):
     assert float(stats.hist_kl(tr.q[:, 0], e, ref)) < 5e-3
 
 
-def test_jit_and_vmap_over_temperature():
-    gH = lambda q: q
-    q0 = jnp.zeros((256, 1))
-    f = lambda T: sde.langevin(jax.random.key(0), gH, q0, T=T, dt=1e-2, n_steps=20).q
-    np.testing.assert_allclose(jax.jit(f)(0.5), f(0.5), rtol=1e-5, atol=1e-6)  # float32 fusion
-    vs = jax.vmap(f)(jnp.array([0.5, 1.0]))
-    np.testing.assert_allclose(vs[1], f(1.0), rtol=1e-5, atol=1e-6)
+@pytest.mark.parametrize("metric", [None, lambda q, a: (1 + a * q[:, None] ** 2)])
+def test_jit_equals_eager(metric):
+    """The compiled kernel against the same algorithm run op by op (``disable_jit``)."""
+    gH = lambda q, a: a * q
+    q0 = jnp.linspace(-1, 1, 16)[:, None]
+    f = lambda: sde.langevin(jax.random.key(3), gH, q0, T=0.5, dt=1e-2, n_steps=6,
+                             metric=metric, save_every=2, args=(1.5,))
+    fast = f()
+    with jax.disable_jit():
+        slow = f()
+    np.testing.assert_allclose(fast.path, slow.path, rtol=1e-5, atol=1e-6)  # float32 fusion
+
+
+def test_vmap_equals_python_loop():
+    """vmap over temperatures, keys and an ``args`` parameter against a Python loop."""
+    gH = lambda q, a: a * q
+    q0 = jnp.zeros((64, 1))
+    f = lambda k, T, a: sde.langevin(k, gH, q0, T=T, dt=1e-2, n_steps=20, args=(a,)).q
+    keys = jax.random.split(jax.random.key(0), 3)
+    Ts, As = jnp.array([0.5, 1.0, 2.0]), jnp.array([1.0, 0.5, 2.0])
+    batched = jax.vmap(f)(keys, Ts, As)
+    for i in range(3):
+        np.testing.assert_allclose(batched[i], f(keys[i], Ts[i], As[i]), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
