@@ -3,6 +3,7 @@
 * Every build re-executes every notebook (a report from a partial build would be stale).
 * Claims recorded by ``geobook.verify`` during this build go to a fresh folder, passed to the
   kernels through the environment variable ``GEOBOOK_CLAIMS_DIR``.
+* NamedTuple fields are not listed twice in the API reference.
 * The report page is read (executed) last, so it sees every chapter's records; they are
   also written next to the HTML as ``verification.json``.
 """
@@ -44,7 +45,16 @@ def _finish(app, exc):
     (Path(app.outdir) / "verification.json").write_text(json.dumps(recs, indent=1))
 
 
+def _skip_namedtuple_fields(app, what, name, obj, skip, options):
+    """NamedTuple fields are documented by the class's ``Attributes:`` block; autodoc would
+    list each again as an undocumented property ("Alias for field number 0")."""
+    if (getattr(obj, "__doc__", None) or "").startswith("Alias for field number"):
+        return True
+    return None
+
+
 def setup(app):
+    app.connect("autodoc-skip-member", _skip_namedtuple_fields)
     app.connect("builder-inited", _init)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-before-read-docs", _order)

@@ -3,8 +3,7 @@ r"""geobook: JAX kernels for *Geometric Learning Dynamics*, an executable textbo
 Import the topic modules you need, e.g. ``from geobook import sde, fokker_planck``.
 Importing geobook changes no global JAX setting (x64 is the caller's decision).
 
-Topics
-------
+**Topics.**
 One public module (or subpackage) per topic a reader knows from the book; a subpackage
 re-exports its files' public names, so ``from geobook import transport;
 transport.sinkhorn`` works whichever file ``sinkhorn`` lives in.
@@ -28,8 +27,7 @@ Private kernels shared by several topics live in ``geobook._src`` (``checks`` is
 validator, ``spd`` the shared eigen-kernels, ``dtypes`` the dtype rule); no topic imports
 another topic's private name.
 
-Results
--------
+**Results.**
 Every function that returns more than one array returns a :class:`~typing.NamedTuple` whose
 fields are documented in an ``Attributes:`` block. Three shapes of result recur:
 
@@ -42,8 +40,7 @@ fields are documented in an ``Attributes:`` block. Three shapes of result recur:
   (``error <= tol``). They do not raise when they fail to converge: check ``converged``.
 * **Everything else** is an array, or a NamedTuple named after what it holds.
 
-Parameters: static, traced, and ``args``
------------------------------------------
+**Parameters: static, traced, and** ``args``
 Array arguments and real parameters (temperatures, step sizes, couplings) are *traced*:
 calling a kernel again with new values reuses the compiled program. Integers that fix a
 shape or a loop length (``n_steps``, ``n``) and option strings are *static*. User callables
@@ -62,16 +59,14 @@ parameters go through ``args``, a tuple passed on as ``f(q, *args)`` (scipy's co
 With ``args=()`` (the default) callables are called as ``f(q)``. Kernels are module-level
 functions jitted once with ``static_argnames``; no closure is built and jitted per call.
 
-Validation
-----------
+**Validation.**
 Every public function checks its input with ``geobook._src.checks`` and raises a
 ``ValueError`` whose message starts with the name of the function the user called and names
 the argument and what was received, e.g. ``langevin: `dt` must be finite and > 0; got -0.1.``
 Values (positivity, finiteness, SPD-ness) are checked when they are concrete; under ``jit``
 and ``vmap`` only shapes are checked.
 
-Dtypes and devices
-------------------
+**Dtypes and devices.**
 The working dtype follows the inputs (float32 stays float32; enable x64 for float64).
 Ensemble axes — walkers, chains, replicates, problems — can be sharded over devices with
 ``jax.sharding``; the kernels contain no device logic.

@@ -26,7 +26,7 @@ PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermilli
            "sky": "#56B4E9", "purple": "#CC79A7", "yellow": "#F0E442", "black": "#000000"}
 COLORS = [PALETTE[k] for k in ("blue", "vermillion", "green", "orange", "purple", "sky",
                                "black")]
-#: one colour per regime, used in every chapter: α = 0, ½, 1.
+#: The colour of each regime (α = 0, ½ and 1), the same in every chapter.
 regime_colors = {0.0: PALETTE["green"], 0.5: PALETTE["orange"], 1.0: PALETTE["blue"]}
 
 _RC = {
