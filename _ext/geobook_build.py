@@ -3,6 +3,7 @@
 * Every build re-executes every notebook (a report from a partial build would be stale).
 * Claims recorded by ``geobook.verify`` during this build go to a fresh folder, passed to the
   kernels through the environment variable ``GEOBOOK_CLAIMS_DIR``.
+* JAX's persistent compilation cache lives in ``_build/.jax-cache``.
 * NamedTuple fields are not listed twice in the API reference.
 * The report page is read (executed) last, so it sees every chapter's records; they are
   also written next to the HTML as ``verification.json``.
@@ -24,6 +25,13 @@ def _init(app):
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
     os.environ["GEOBOOK_CLAIMS_DIR"] = str(d)
+    # JAX's persistent compilation cache, inside the project's own _build/ (never the
+    # reader's home): a kernel compiled by one chapter, or by an earlier build, is loaded
+    # instead of compiled again. The chapters' kernels inherit the setting.
+    cache = Path(app.srcdir) / "_build" / ".jax-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(cache))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 
 
 def _outdated(app, env, added, changed, removed):

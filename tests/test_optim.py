@@ -4,7 +4,8 @@ import numpy as np
 import optax
 import pytest
 
-from geobook import cones, optim
+from compile_count import compilations
+from geobook import cones, optim, stats
 
 
 def run(opt, x0, n=1000, noise=0.5, key=0):
@@ -126,6 +127,140 @@ def test_dtypes(dtype):
             assert u.dtype == dtype
 
 
+def test_trajectory_result_vocabulary(x64):
+    x0 = jnp.array([-1.5, 2.0])
+    r = optim.trajectory(jax.random.key(1), optim.adam(1e-2), optim.rosenbrock, x0, n_steps=50,
+                         noise_scale=0.5)
+    assert isinstance(r, optim.OptimRun) and r._fields == ("x", "path", "t", "loss")
+    assert r.path.shape == (51, 2) and r.t.shape == (51,) and r.loss.shape == (51,)
+    np.testing.assert_array_equal(r.path[0], x0)
+    np.testing.assert_array_equal(r.x, r.path[-1])
+    np.testing.assert_array_equal(r.t, np.arange(51))
+    np.testing.assert_allclose(r.loss, optim.rosenbrock(r.path), rtol=1e-14)
+    # the same iterates as the hand-written loop (optax on the same noise)
+    np.testing.assert_array_equal(r.path[1:], run(optim.adam(1e-2), x0, n=50, key=1))
+
+
+def test_trajectory_args_compile_once(x64):
+    """Parameters of the loss go through `args`: a sweep reuses one compiled program."""
+    x0, opt = jnp.array([0.5, 0.5]), optim.sgd(1e-3)
+    run1 = optim.trajectory(jax.random.key(0), opt, optim.rosenbrock, x0, n_steps=20,
+                            args=(0.5, 50.0))
+    with compilations() as n:
+        runs = [run1] + [optim.trajectory(jax.random.key(0), opt, optim.rosenbrock, x0,
+                                          n_steps=20, args=(a, 50.0)) for a in (1.0, 2.0)]
+    assert n() == 0
+    ref = optim.trajectory(jax.random.key(0), opt, lambda x: optim.rosenbrock(x, 2.0, 50.0), x0,
+                           n_steps=20)
+    np.testing.assert_allclose(runs[2].path, ref.path, rtol=1e-14)
+
+
+def test_trajectory_on_a_noisy_quadratic_through_args(x64):
+    """A problem that holds arrays can go through `args` (traced, not baked into the program)."""
+    nq = optim.noisy_quadratic(jnp.diag(jnp.array([1.0, 4.0])), jnp.eye(2), jnp.array([1.0, -1.0]))
+    r = optim.trajectory(jax.random.key(0), optim.sgd(0.1), lambda q, p: p.loss(q), jnp.zeros(2),
+                         n_steps=200, args=(nq,))
+    np.testing.assert_allclose(r.x, nq.minimum, atol=1e-10)
+    np.testing.assert_allclose(r.loss[0], nq.loss(jnp.zeros(2)), rtol=1e-14)
+
+
+def test_trajectory_jit_eager_and_vmap_loop_parity(x64):
+    x0, opt = jnp.array([-1.5, 2.0]), optim.adam(1e-2)
+    args = (jax.random.key(2), opt, optim.rosenbrock, x0)
+    r = optim.trajectory(*args, n_steps=15, noise_scale=0.3)
+    with jax.disable_jit():
+        e = optim.trajectory(*args, n_steps=15, noise_scale=0.3)
+    for a, b in zip(r, e):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    keys = jax.random.split(jax.random.key(3), 3)
+    v = jax.vmap(lambda k: optim.trajectory(k, opt, optim.rosenbrock, x0, n_steps=15,
+                                            noise_scale=0.3))(keys)
+    for i in range(3):
+        loop = optim.trajectory(keys[i], opt, optim.rosenbrock, x0, n_steps=15, noise_scale=0.3)
+        np.testing.assert_allclose(v.path[i], loop.path, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(v.loss[i], loop.loss, rtol=1e-12, atol=1e-14)
+
+
+def test_trajectory_inside_jit_vmap_over_hyperparameters(x64):
+    """The chapter's pattern: optimisers built from traced learning rates inside jit(vmap)."""
+    x0 = jnp.array([-1.5, 2.0])
+    lrs = jnp.array([1e-3, 1e-2])
+    v = jax.jit(jax.vmap(lambda lr: optim.trajectory(jax.random.key(0), optim.adam(lr),
+                                                     optim.rosenbrock, x0, n_steps=20)))(lrs)
+    for i, lr in enumerate((1e-3, 1e-2)):
+        loop = optim.trajectory(jax.random.key(0), optim.adam(lr), optim.rosenbrock, x0, n_steps=20)
+        np.testing.assert_allclose(v.path[i], loop.path, rtol=1e-12)
+
+
+def test_steps_to_reach():
+    losses = jnp.array([[3.0, 0.5, 2.0, 0.1, 0.05], [3.0, 2.0, 2.0, 2.0, 0.5]])
+    np.testing.assert_array_equal(optim.steps_to_reach(losses, 1.0), [3, 4])
+    assert int(optim.steps_to_reach(jnp.array([3.0, 0.5, 2.0]), 1.0)) == 3     # never: n
+
+
+def test_reparametrisation_error_reuses_its_program_and_matches_eager(x64):
+    make = lambda h: optim.cgd(0.05, alpha=0.5, structure="full", eps=1e-3, background=h)
+    A = jax.random.normal(jax.random.key(3), (4, 4))
+    H = cones.random_spd(jax.random.key(1), 4, dtype=jnp.float64)
+    e1 = optim.reparametrisation_error(make, A, H, key=jax.random.key(2), n_steps=5)
+    A2, k4 = 2.0 * A, jax.random.key(4)
+    with compilations() as n:
+        e2 = optim.reparametrisation_error(make, A2, H, key=k4, n_steps=5)
+    assert n() == 0
+    assert float(e1) < 1e-10 and float(e2) < 1e-10
+    adam = lambda h: optim.adam(0.05)
+    r = optim.reparametrisation_error(adam, A, H, key=jax.random.key(2), n_steps=5)
+    with jax.disable_jit():
+        e = optim.reparametrisation_error(adam, A, H, key=jax.random.key(2), n_steps=5)
+    np.testing.assert_allclose(r, e, rtol=1e-9)
+
+
+def test_train_records_and_matches_eager(x64):
+    task, opt = optim.multiplication_task(hidden=2), optim.adam(1e-2)
+    r = optim.train(jax.random.key(0), opt, task, n_steps=4, batch_size=8, n_test=32)
+    K = 2 * 2 + 5 * 2 + 1          # h² + 5h + 1
+    assert r.loss.shape == (4,) and r.updates.shape == (4, K) and r.test_mse.shape == ()
+    with jax.disable_jit():
+        e = optim.train(jax.random.key(0), opt, task, n_steps=4, batch_size=8, n_test=32)
+    np.testing.assert_allclose(r.loss, e.loss, rtol=1e-10)
+    np.testing.assert_allclose(r.updates, e.updates, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(r.test_mse, e.test_mse, rtol=1e-10)
+
+
+def test_optimizer_update_variance_adam_and_sgd(x64):
+    kd = jnp.logspace(-2, 2, 12)
+    st = optim.optimizer_update_variance(jax.random.key(0), optax.sgd(0.1), kd,
+                                         learning_rate=0.1, n_steps=20_000)
+    np.testing.assert_allclose(st.variance, kd, rtol=0.05)
+    st = optim.optimizer_update_variance(jax.random.key(0), optax.adam(1e-3, eps=1e-12), kd,
+                                         learning_rate=1e-3, n_steps=20_000, burn_in=5_000)
+    assert abs(float(stats.slope_fit(jnp.log(kd), jnp.log(st.variance)).slope)) < 0.02
+
+
+def test_optimizer_update_variance_matches_eager(x64):
+    kd, opt = jnp.array([0.1, 1.0, 10.0]), optim.adam(1e-3, b1=0.0, eps=1e-3)
+    kw = dict(learning_rate=1e-3, n_steps=8, burn_in=3)
+    st = optim.optimizer_update_variance(jax.random.key(1), opt, kd, **kw)
+    with jax.disable_jit():
+        e = optim.optimizer_update_variance(jax.random.key(1), opt, kd, **kw)
+    np.testing.assert_allclose(st.variance, e.variance, rtol=1e-9)
+    np.testing.assert_allclose(st.mean, e.mean, rtol=1e-9, atol=1e-12)
+    assert st.n_steps == 8
+
+
+class _Unhashable:
+    __hash__ = None
+
+    def __call__(self, x):
+        return jnp.sum(x)
+
+    def init(self, p):
+        return ()
+
+    def update(self, g, s, p=None):
+        return g, s
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda: optim.cgd(-0.1), r"cgd: `learning_rate` must be finite and >= 0; got -0.1"),
     (lambda: optim.cgd(np.nan), r"cgd: `learning_rate` must be finite"),
@@ -135,17 +270,60 @@ def test_dtypes(dtype):
     (lambda: optim.cgd(0.1, structure="block"), r"cgd: `structure` must be one of \['diagonal', 'full'\]; got 'block'"),
     (lambda: optim.cgd(0.1, moment="central"), r"cgd: `moment` must be one of"),
     (lambda: optim.cgd(0.1, structure="full", background=-np.eye(2)), r"cgd: `background` must be symmetric positive definite"),
-    (lambda: optim.cgd(0.1, background=np.eye(2)), r"cgd: `background` is only used with structure='full'"),
-    (lambda: optim.cgd(0.1, structure="full", background=np.eye(3)).init(jnp.ones(2)), r"cgd: `background` must be \[K, K\] with K = 2"),
-    (lambda: optim.adam(0.1, b2=1.5), r"cgd: `b2` must lie in \[0, 1\)"),
-    (lambda: optim.adam(0.1, nesterov=True), r"adam: `nesterov=True` is not supported"),
-    (lambda: optim.rmsprop(0.1, centered=True), r"rmsprop: `centered=True` is not supported"),
+    (lambda: optim.cgd(0.1, structure="full", background=np.eye(2)[None]), r"cgd: `background` must have shape \[K, K\]"),
+    (lambda: optim.cgd(0.1, background=np.eye(2)), r"cgd: `structure` must be 'full' when a `background` is given; got 'diagonal'"),
+    (lambda: optim.cgd(0.1, structure="full", background=np.eye(3)).init(jnp.ones(2)), r"cgd: `background` must have 2 entries along axis -1 \(K = 2, the number of parameters\)"),
+    (lambda: optim.adam(0.1, b2=1.5), r"adam: `b2` must lie in \[0, 1\)"),
+    (lambda: optim.adam(-1.0), r"adam: `learning_rate` must be finite and >= 0"),
+    (lambda: optim.adam(0.1, nesterov=True), r"adam: `nesterov` must be False \(not supported by geobook.optim\); got True"),
+    (lambda: optim.adam(0.1, mu_dtype=jnp.float32), r"adam: `mu_dtype` must be None"),
+    (lambda: optim.adabelief(0.1, b1=-0.5), r"adabelief: `b1` must lie in \[0, 1\)"),
+    (lambda: optim.adabelief(0.1, nesterov=True), r"adabelief: `nesterov` must be False"),
+    (lambda: optim.rmsprop(0.1, centered=True), r"rmsprop: `centered` must be False"),
+    (lambda: optim.rmsprop(0.1, momentum=0.9), r"rmsprop: `momentum` must be None"),
+    (lambda: optim.rmsprop(0.1, decay=1.0), r"rmsprop: `decay` must lie in \[0, 1\)"),
+    (lambda: optim.rmsprop(0.1, initial_scale=-1.0), r"rmsprop: `initial_scale` must be finite and >= 0"),
+    (lambda: optim.natural_gradient(0.1, eps=0.0), r"natural_gradient: `eps` must be finite and > 0"),
+    (lambda: optim.natural_gradient(0.1, b2=1.0), r"natural_gradient: `b2` must lie in \[0, 1\)"),
     (lambda: optim.sgd(0.1, momentum=1.2), r"sgd: `momentum` must lie in \[0, 1\)"),
-    (lambda: optim.rosenbrock(jnp.ones(1)), r"rosenbrock: `x` needs d >= 2"),
+    (lambda: optim.sgd(-0.1), r"sgd: `learning_rate` must be finite and >= 0"),
+    (lambda: optim.sgd(0.1, nesterov=True), r"sgd: `nesterov` needs a `momentum`"),
+    (lambda: optim.sgd(lambda c: 0.1, momentum=0.9), r"sgd: `learning_rate` must be a number when `momentum` is set"),
+    (lambda: optim.sgd(0.1, accumulator_dtype="float32"), r"sgd: `accumulator_dtype` must be None"),
+    (lambda: optim.rosenbrock(jnp.ones(1)), r"rosenbrock: `x` must have d >= 2 coordinates"),
     (lambda: optim.noisy_quadratic(np.eye(2), np.eye(3)), r"noisy_quadratic: `hessian` and `kappa` must have the same shape"),
     (lambda: optim.noisy_quadratic(-np.eye(2), np.eye(2)), r"noisy_quadratic: `hessian` must be symmetric positive definite"),
+    (lambda: optim.noisy_quadratic(np.eye(2), np.eye(2), np.ones(3)), r"noisy_quadratic: `minimum` must have 2 entries"),
+    (lambda: optim.multiplication_task(0), r"multiplication_task: `hidden` must be >= 1"),
     (lambda: optim.effective_dimension(jnp.ones(3)), r"effective_dimension: `updates` must have shape \[n, K\]"),
+    (lambda: optim.steps_to_reach(jnp.ones(3), 0.0), r"steps_to_reach: `threshold` must be finite and > 0"),
+    (lambda: optim.trajectory(jax.random.key(0), optim.sgd(0.1), optim.rosenbrock, jnp.ones((2, 2)), n_steps=3), r"trajectory: `x0` must have shape \[d\]"),
+    (lambda: optim.trajectory(jax.random.key(0), optim.sgd(0.1), optim.rosenbrock, jnp.ones(2), n_steps=0), r"trajectory: `n_steps` must be >= 1"),
+    (lambda: optim.trajectory(jax.random.key(0), optim.sgd(0.1), optim.rosenbrock, jnp.ones(2), n_steps=3, noise_scale=-1.0), r"trajectory: `noise_scale` must be finite and >= 0"),
+    (lambda: optim.trajectory(jax.random.key(0), optim.sgd(0.1), lambda x: x, jnp.ones(2), n_steps=3), r"trajectory: `loss` must map an input of shape \[2\] to \[\]"),
+    (lambda: optim.trajectory(jax.random.key(0), object(), optim.rosenbrock, jnp.ones(2), n_steps=3), r"trajectory: `optimizer` must have a callable `init`"),
+    (lambda: optim.trajectory(jax.random.key(0), _Unhashable(), optim.rosenbrock, jnp.ones(2), n_steps=3), r"trajectory: `optimizer` must be hashable"),
+    (lambda: optim.trajectory(jax.random.key(0), optim.sgd(0.1), optim.rosenbrock, jnp.ones(2), n_steps=3, args=[1.0]), r"trajectory: `args` must be a tuple"),
+    (lambda: optim.trajectory(jax.random.key(0), optim.sgd(0.1), _Unhashable(), jnp.ones(2), n_steps=3), r"trajectory: `loss` must be hashable .*pass arrays through `args`"),
+    (lambda: optim.reparametrisation_error(lambda h: optim.adam(0.1), np.ones((2, 3)), np.eye(2), key=jax.random.key(0)), r"reparametrisation_error: `A` must be a \(batch of\) square matrices"),
+    (lambda: optim.reparametrisation_error(lambda h: optim.adam(0.1), np.eye(2), np.eye(3), key=jax.random.key(0)), r"reparametrisation_error: `A` and `hessian` must have the same shape"),
+    (lambda: optim.reparametrisation_error(lambda h: None, np.eye(2), np.eye(2), key=jax.random.key(0)), r"reparametrisation_error: `make_optimizer\(None\)` must have a callable `init`"),
+    (lambda: optim.train(jax.random.key(0), optim.adam(0.1), optim.multiplication_task(), n_steps=0), r"train: `n_steps` must be >= 1"),
+    (lambda: optim.train(jax.random.key(0), optim.adam(0.1), object(), n_steps=3), r"train: `task` must have a callable `init`"),
+    (lambda: optim.optimizer_update_variance(jax.random.key(0), object(), np.ones(2), learning_rate=0.1, n_steps=10), r"optimizer_update_variance: `optimizer` must have a callable `init`"),
+    (lambda: optim.optimizer_update_variance(jax.random.key(0), optax.sgd(0.1), -np.ones(2), learning_rate=0.1, n_steps=10), r"optimizer_update_variance: `kappa_diag` must be finite and > 0"),
+    (lambda: optim.optimizer_update_variance(jax.random.key(0), optax.sgd(0.1), np.ones(2), learning_rate=0.1, n_steps=1), r"optimizer_update_variance: `n_steps` must be >= 2"),
 ])
 def test_validation_messages(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_subpackage_reexports_every_public_name():
+    import importlib
+    files = [importlib.import_module(f"geobook.optim.{f}")
+             for f in ("base", "cgd", "limits", "problems", "experiments", "noise")]
+    names = set().union(*(m.__all__ for m in files))
+    assert names == set(optim.__all__)
+    assert all(getattr(optim, n) is getattr(m, n) for m in files for n in m.__all__)
+    assert not hasattr(optim, "Trajectory")

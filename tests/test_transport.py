@@ -94,14 +94,11 @@ def test_sinkhorn_small_eps_is_stable(x64):
     assert float(r.cost) == pytest.approx(C[i, j].mean(), rel=1e-2)
 
 
-def test_sinkhorn_float32_and_jit_vmap(x64):
+def test_sinkhorn_float32_and_vmap_matches_loop(x64):
     x, y = clouds(dtype=jnp.float32)
     r = tp.sinkhorn(x, y, 0.1, tol=1e-4)
     assert r.plan.dtype == jnp.float32 and r.f.dtype == jnp.float32 and bool(r.converged)
     x, y = clouds()
-    ref = tp.sinkhorn(x, y, 0.1, tol=1e-9)
-    jr = jax.jit(lambda x, y: tp.sinkhorn(x, y, 0.1, tol=1e-9))(x, y)
-    np.testing.assert_allclose(jr.plan, ref.plan, atol=1e-14)
     xs = jnp.stack([x, x + 0.1, x * 1.2])
     vr = jax.vmap(lambda x: tp.sinkhorn(x, y, 0.1, tol=1e-9))(xs)
     for k in range(3):
@@ -210,37 +207,37 @@ def test_legendre_pushforward_bernoulli(x64):
 # --- Monge–Ampère -----------------------------------------------------------------------
 TW = 2 * np.pi
 EX = tp.periodic_ma_example()
-_rho0, _rho1, _ustar = EX.rho0, EX.rho1, EX.u
+ARGS = EX.args
 
 
 def test_periodic_ma_example_is_a_brenier_pair(x64):
     # rho0 by hand for the default example at a few points: det(I + D^2 u) rho1(x + grad u)
     p = jax.random.uniform(jax.random.key(0), (7, 2), jnp.float64)
     for q in p:
-        Hs = jax.hessian(_ustar)(q)
+        Hs = jax.hessian(EX.u)(q, *ARGS)
         assert float(jnp.linalg.eigvalsh(jnp.eye(2) + Hs).min()) > 0
-        want = jnp.linalg.det(jnp.eye(2) + Hs) * _rho1(q + jax.grad(_ustar)(q))
-        assert float(_rho0(q[None])[0]) == pytest.approx(float(want), rel=1e-13)
+        want = jnp.linalg.det(jnp.eye(2) + Hs) * EX.rho1(q + jax.grad(EX.u)(q, *ARGS), *ARGS)
+        assert float(EX.rho0(q[None], *ARGS)[0]) == pytest.approx(float(want), rel=1e-13)
     # equal mass: the pushforward preserves it (spectrally accurate grid mean)
     X = tp.grid_2d(64, dtype=jnp.float64)
-    assert float(_rho0(X).mean()) == pytest.approx(float(_rho1(X).mean()), rel=1e-12)
+    assert float(EX.rho0(X, *ARGS).mean()) == pytest.approx(float(EX.rho1(X, *ARGS).mean()), rel=1e-12)
 
 
 def test_monge_ampere_manufactured_second_order(x64):
     errs, hs = [], []
     for n in (16, 32, 64):
-        r = tp.monge_ampere_2d(_rho0, _rho1, n=n)
+        r = tp.monge_ampere_2d(EX.rho0, EX.rho1, n=n, args=ARGS)
         assert bool(r.converged) and float(r.error) < 1e-9 and int(r.n_iter) <= 10
-        ue = _ustar(r.x)
+        ue = EX.u(r.x, *ARGS)
         errs.append(float(jnp.max(jnp.abs(r.u - (ue - ue.mean())))))
         hs.append(1 / n)
         assert abs(float(r.c) - 1) < 0.5 / n   # the compatibility constant is 1 + O(h^2)
-        res = tp.ma_residual(r.u, _rho0, _rho1, c=r.c)
+        res = tp.ma_residual(r.u, EX.rho0, EX.rho1, c=r.c, args=ARGS)
         assert float(jnp.max(jnp.abs(res))) == pytest.approx(float(r.error), rel=1e-6)
     slope = np.polyfit(np.log(hs), np.log(errs), 1)[0]
     assert abs(slope - 2) < 0.2
     # the exact solution has an O(h^2) discrete residual, shrinking 4x per refinement
-    res = [float(jnp.max(jnp.abs(tp.ma_residual(_ustar(tp.grid_2d(n, dtype=jnp.float64)), _rho0, _rho1))))
+    res = [float(jnp.max(jnp.abs(tp.ma_residual(EX.u(tp.grid_2d(n, dtype=jnp.float64), *ARGS), EX.rho0, EX.rho1, args=ARGS))))
            for n in (32, 64)]
     assert 3.5 < res[0] / res[1] < 4.5
 
@@ -248,9 +245,9 @@ def test_monge_ampere_manufactured_second_order(x64):
 def test_monge_ampere_near_the_convexity_limit(x64):
     # amplitude 0.65 of 2/3: I + D^2u is nearly singular somewhere; rho1 varies by a factor 19
     ex = tp.periodic_ma_example(amplitude=0.65, contrast=0.9)
-    r = tp.monge_ampere_2d(ex.rho0, ex.rho1, n=32)
+    r = tp.monge_ampere_2d(ex.rho0, ex.rho1, n=32, args=ex.args)
     assert bool(r.converged) and int(r.n_iter) <= 12
-    ue = ex.u(r.x)
+    ue = ex.u(r.x, *ex.args)
     assert float(jnp.max(jnp.abs(r.u - (ue - ue.mean())))) < 5e-4
 
 
@@ -267,28 +264,28 @@ def test_validation_messages(x64):
         (lambda: tp.sinkhorn(x, y, 0.0), "sinkhorn: `eps`"),
         (lambda: tp.sinkhorn(x, y, -1.0), "sinkhorn: `eps`"),
         (lambda: tp.sinkhorn(x, y, jnp.nan), "sinkhorn: `eps`"),
-        (lambda: tp.sinkhorn(x, y, 0.1, a=jnp.array([0.5, 0.6, -0.1, 0.0, 0.0])), "sinkhorn: `a` must be non-negative"),
+        (lambda: tp.sinkhorn(x, y, 0.1, a=jnp.array([0.5, 0.6, -0.1, 0.0, 0.0])), "sinkhorn: `a` must be finite and >= 0"),
         (lambda: tp.sinkhorn(x, y, 0.1, a=jnp.array([0.5, jnp.nan, 0.1, 0.2, 0.2])), "sinkhorn: `a` must be finite"),
-        (lambda: tp.sinkhorn(x, y, 0.1, a=jnp.full(5, 0.3)), "same positive total mass"),
-        (lambda: tp.sinkhorn(x, y, 0.1, b=jnp.full(3, 1 / 3)), "sinkhorn: `b` must have one weight per point"),
-        (lambda: tp.sinkhorn(x, jnp.ones((4, 3)), 0.1), "same dimension"),
+        (lambda: tp.sinkhorn(x, y, 0.1, a=jnp.full(5, 0.3)), "sinkhorn: `b` must have the same total mass as `a`, sum(a) = 1.5; got 1.0"),
+        (lambda: tp.sinkhorn(x, y, 0.1, b=jnp.full(3, 1 / 3)), "sinkhorn: `b` must have 4 entries along axis -1 (one weight per point)"),
+        (lambda: tp.sinkhorn(x, jnp.ones((4, 3)), 0.1), "sinkhorn: `x` and `y` must have the same size along axis -1"),
         (lambda: tp.sinkhorn(x[0], y, 0.1), "sinkhorn: `x` must have shape [n, d]"),
         (lambda: tp.sinkhorn(x, y, 0.1, max_iter=0), "sinkhorn: `max_iter`"),
         (lambda: tp.entropic_ot(x, y, 0.0), "entropic_ot: `eps`"),
         (lambda: tp.gaussian_map(jnp.zeros(2), -jnp.eye(2), jnp.zeros(2), jnp.eye(2)), "gaussian_map: `S0` must be symmetric positive definite"),
         (lambda: tp.gaussian_w2(jnp.zeros(2), jnp.eye(2), jnp.zeros(2), jnp.array([[1.0, 2.0], [2.0, 1.0]])), "gaussian_w2: `S1` must be symmetric positive definite"),
-        (lambda: tp.gaussian_w2(jnp.zeros(3), jnp.eye(2), jnp.zeros(2), jnp.eye(2)), "gaussian_w2: `m0` must be in dimension d = 2"),
-        (lambda: tp.quantile_map_1d(0.0, jnp.ones(1), jnp.ones(3)), "quantile_map_1d: `x` needs at least 2"),
+        (lambda: tp.gaussian_w2(jnp.zeros(3), jnp.eye(2), jnp.zeros(2), jnp.eye(2)), "gaussian_w2: `m0` must have 2 entries along axis -1 (the dimension d of `S0`)"),
+        (lambda: tp.quantile_map_1d(0.0, jnp.ones(1), jnp.ones(3)), "quantile_map_1d: `x` must hold at least 2 samples"),
         (lambda: tp.quantile_map_1d(0.0, jnp.ones((3, 2)), jnp.ones(3)), "quantile_map_1d: `x` must have shape [n]"),
-        (lambda: tp.legendre_pushforward(3.0, jnp.ones((2, 1))), "legendre_pushforward: `psi` must be a callable"),
+        (lambda: tp.legendre_pushforward(3.0, jnp.ones((2, 1))), "legendre_pushforward: `psi` must be callable"),
         (lambda: tp.legendre_pushforward(jnp.sum, jnp.array(1.0)), "legendre_pushforward: `theta` must have shape"),
         (lambda: tp.monge_ampere_2d(lambda p: 1 + 0 * p[..., 0], lambda p: 1 + 0.1 * p[..., 0], n=16), "monge_ampere_2d: `rho1` must be L-periodic"),
         (lambda: tp.monge_ampere_2d(lambda p: jnp.cos(TW * p[..., 0]), lambda p: 1 + 0 * p[..., 0], n=16), "monge_ampere_2d: `rho0` must be finite and > 0"),
-        (lambda: tp.monge_ampere_2d(lambda p: 2 + 0 * p[..., 0], lambda p: 1 + 0 * p[..., 0], n=16), "equal mass"),
-        (lambda: tp.monge_ampere_2d("rho", lambda p: 1 + 0 * p[..., 0], n=16), "monge_ampere_2d: `rho0` must be a callable"),
-        (lambda: tp.monge_ampere_2d(_rho0, _rho1, n=15), "monge_ampere_2d: `n` must be even"),
-        (lambda: tp.monge_ampere_2d(_rho0, _rho1, n=16, L=0.0), "monge_ampere_2d: `L`"),
-        (lambda: tp.ma_residual(jnp.ones((4, 5)), _rho0, _rho1), "ma_residual: `u` must be a (batch of) square"),
+        (lambda: tp.monge_ampere_2d(lambda p: 2 + 0 * p[..., 0], lambda p: 1 + 0 * p[..., 0], n=16), "monge_ampere_2d: `rho1` must have the same mass on the torus (grid mean) as `rho0`, 2; got 1.0"),
+        (lambda: tp.monge_ampere_2d("rho", lambda p: 1 + 0 * p[..., 0], n=16), "monge_ampere_2d: `rho0` must be callable"),
+        (lambda: tp.monge_ampere_2d(EX.rho0, EX.rho1, n=15, args=ARGS), "monge_ampere_2d: `n` must be even"),
+        (lambda: tp.monge_ampere_2d(EX.rho0, EX.rho1, n=16, L=0.0, args=ARGS), "monge_ampere_2d: `L`"),
+        (lambda: tp.ma_residual(jnp.ones((4, 5)), EX.rho0, EX.rho1, args=ARGS), "ma_residual: `u` must be a (batch of) square"),
         (lambda: tp.periodic_ma_example(amplitude=0.7), "periodic_ma_example: `amplitude` must be < 2/3"),
         (lambda: tp.periodic_ma_example(contrast=1.0), "periodic_ma_example: `contrast` must be < 1"),
         (lambda: tp.grid_2d(0), "grid_2d: `n`"),
@@ -307,9 +304,9 @@ def test_float32_preserved():
     assert leg.mu.dtype == jnp.float32 and leg.log_det.dtype == jnp.float32
     ex = tp.periodic_ma_example()
     r = tp.monge_ampere_2d(ex.rho0, ex.rho1, n=16, tol=1e-4, lin_tol=1e-6,
-                           u0=jnp.zeros((16, 16), jnp.float32))
+                           u0=jnp.zeros((16, 16), jnp.float32), args=ex.args)
     assert r.u.dtype == jnp.float32 and bool(r.converged)
-    u_exact = ex.u(r.x)
+    u_exact = ex.u(r.x, *ex.args)
     assert float(jnp.max(jnp.abs(r.u - (u_exact - u_exact.mean())))) < 5e-4
 
 
@@ -354,14 +351,115 @@ def test_sinkhorn_batch_sharded_float32_and_validation():
     np.testing.assert_allclose(out.cost, ref.cost, rtol=1e-5)
     with pytest.raises(ValueError, match=r"sinkhorn_batch: `x` must have shape \[B, n, d\]"):
         tp.sinkhorn_batch(x, y, 0.1)
-    with pytest.raises(ValueError, match=r"sinkhorn_batch: `x` and `y` must hold the same number of problems"):
+    with pytest.raises(ValueError, match=r"sinkhorn_batch: `x` and `y` must have the same size along axis 0"):
         tp.sinkhorn_batch(xs, ys[:3], 0.1)
-    with pytest.raises(ValueError, match=r"sinkhorn_batch: `eps` must have one value per problem"):
+    with pytest.raises(ValueError, match=r"sinkhorn_batch: `eps` must have 4 entries along axis 0 \(one value per problem\)"):
         tp.sinkhorn_batch(xs, ys, jnp.ones(3))
     with pytest.raises(ValueError, match=r"sinkhorn_batch: `eps` must be finite and > 0"):
         tp.sinkhorn_batch(xs, ys, jnp.array([0.1, 0.1, -1.0, 0.1]))
     a = jnp.full((4, xs.shape[1]), 1.0 / xs.shape[1]).at[2, 0].mul(3.0)
-    with pytest.raises(ValueError, match=r"sinkhorn_batch: `a` and `b` must have the same positive total mass \(problem 2\)"):
+    with pytest.raises(ValueError, match=r"sinkhorn_batch: `b` must have the same total mass as `a` \(problem 2\), sum\(a\) = 1\.03333; got 1\.0\."):
         tp.sinkhorn_batch(xs, ys, 0.1, a=a)
-    with pytest.raises(ValueError, match=r"sinkhorn_batch: `b` must have one weight per point, shape \[4, "):
+    with pytest.raises(ValueError, match=r"sinkhorn_batch: `b` must have 50 entries along axis -1 \(one weight per point\); got shape \(4, 3\)"):
         tp.sinkhorn_batch(xs, ys, 0.1, b=jnp.ones((4, 3)))
+
+
+# --- jit-vs-eager and vmap-vs-loop parity, args, fixes ----------------------------------
+def test_sinkhorn_jit_matches_eager(x64):
+    x, y = clouds(7, 5)
+    a = jnp.array([0.2, 0.0, 0.2, 0.2, 0.2, 0.1, 0.1])
+    jr = jax.jit(lambda x, y: tp.sinkhorn(x, y, 0.5, a=a, tol=1e-10))(x, y)
+    with jax.disable_jit():
+        er = tp.sinkhorn(x, y, 0.5, a=a, tol=1e-10)
+    assert int(jr.n_iter) == int(er.n_iter) and bool(jr.converged) and bool(er.converged)
+    for name in ("f", "g", "plan", "cost", "reg_cost", "error"):
+        np.testing.assert_allclose(getattr(jr, name), getattr(er, name), rtol=1e-12, atol=1e-14,
+                                   err_msg=name)
+
+
+def test_entropic_ot_zero_weights(x64):
+    # zero weights are allowed: the value is the reg_cost of the problem without those points
+    x, y = clouds(6, 5)
+    a = jnp.array([0.25, 0.0, 0.25, 0.25, 0.25, 0.0])
+    val = tp.entropic_ot(x, y, 0.5, a=a, tol=1e-13, max_iter=100_000)
+    sub = tp.sinkhorn(x[a > 0], y, 0.5, tol=1e-13, max_iter=100_000)
+    assert float(val) == pytest.approx(float(sub.reg_cost), rel=1e-12)
+    # the derivative in a zero weight (along a mass-preserving direction) is finite and right
+    da = jnp.zeros(6).at[1].set(1.0).at[0].set(-1.0)
+    g = lambda t: tp.entropic_ot(x, y, 0.5, a=a + t * da, tol=1e-13, max_iter=100_000)
+    fd = (g(2e-6) - g(0.0)) / 2e-6
+    assert float(jax.grad(g)(0.0)) == pytest.approx(float(fd), rel=1e-4)
+
+
+def test_closed_forms_jit_eager_and_vmap_parity(x64):
+    k = jax.random.split(jax.random.key(3), 4)
+    S0, S1 = cones.random_spd(k[0], 3, shape=(4,)), cones.random_spd(k[1], 3, shape=(4,))
+    m0, m1 = jax.random.normal(k[2], (4, 3)), jax.random.normal(k[3], (4, 3))
+    for f in (tp.gaussian_map, tp.gaussian_w2):
+        jitted = jax.jit(f)(m0, S0, m1, S1)
+        with jax.disable_jit():
+            eager = f(m0, S0, m1, S1)
+        np.testing.assert_allclose(jitted, eager, rtol=1e-12, atol=1e-13)
+        vm = jax.vmap(f)(m0, S0, m1, S1)
+        loop = jnp.stack([f(m0[i], S0[i], m1[i], S1[i]) for i in range(4)])
+        np.testing.assert_allclose(vm, loop, rtol=1e-12, atol=1e-13)
+    t, x, y = jnp.linspace(-2, 2, 9), jax.random.normal(k[0], (50,)), jax.random.normal(k[1], (40,))
+    with jax.disable_jit():
+        eager = tp.quantile_map_1d(t, x, y)
+    np.testing.assert_allclose(jax.jit(tp.quantile_map_1d)(t, x, y), eager, rtol=1e-14)
+    ys = jnp.stack([y, 2 * y, y + 1])
+    vm = jax.vmap(lambda y: tp.quantile_map_1d(t, x, y))(ys)
+    np.testing.assert_allclose(vm, jnp.stack([tp.quantile_map_1d(t, x, yi) for yi in ys]), rtol=1e-14)
+
+
+def test_legendre_args_parity(x64):
+    # psi(theta; s) = s * log(1 + e^theta): mu = s sigma(theta), Hessian s sigma (1 - sigma)
+    psi = lambda t, s: s * jnp.logaddexp(0.0, t[0])
+    logp = lambda t, s: -0.5 * t[0] ** 2
+    th = jnp.linspace(-2, 2, 5)[:, None]
+    out = [tp.legendre_pushforward(psi, th, logp, args=(s,)) for s in (1.0, 2.0)]
+    np.testing.assert_allclose(out[1].mu, 2 * out[0].mu, rtol=1e-14)
+    np.testing.assert_allclose(out[1].log_det - out[0].log_det, np.log(2.0), rtol=1e-12)
+    jitted = jax.jit(lambda s: tp.legendre_pushforward(psi, th, logp, args=(s,)))(2.0)
+    with jax.disable_jit():
+        eager = tp.legendre_pushforward(psi, th, logp, args=(2.0,))
+    for a, b in zip(jitted, eager):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
+    vm = jax.vmap(lambda s: tp.legendre_pushforward(psi, th, args=(s,)).mu)(jnp.array([1.0, 2.0]))
+    np.testing.assert_allclose(vm, jnp.stack([o.mu for o in out]), rtol=1e-14)
+
+
+def test_monge_ampere_jit_matches_eager_with_traced_args(x64):
+    # the example's parameters are traced: validation of values is skipped under jit
+    solve = jax.jit(lambda a: tp.monge_ampere_2d(EX.rho0, EX.rho1, n=8, tol=1e-8, args=(a, 0.3)))
+    jr = solve(0.25)
+    with jax.disable_jit():
+        er = tp.monge_ampere_2d(EX.rho0, EX.rho1, n=8, tol=1e-8, args=(0.25, 0.3))
+    assert int(jr.n_iter) == int(er.n_iter) and bool(jr.converged) and bool(er.converged)
+    np.testing.assert_allclose(jr.u, er.u, atol=1e-13)
+    assert float(jr.c) == pytest.approx(float(er.c), rel=1e-13)
+    res = jax.jit(lambda u: tp.ma_residual(u, EX.rho0, EX.rho1, c=jr.c, args=ARGS))(jr.u)
+    with jax.disable_jit():
+        res_e = tp.ma_residual(jr.u, EX.rho0, EX.rho1, c=jr.c, args=ARGS)
+    np.testing.assert_allclose(res, res_e, atol=1e-13)
+    # another example reuses the same density functions (one compiled solver per grid)
+    ex = tp.periodic_ma_example(amplitude=0.4, contrast=0.5)
+    assert ex.rho0 is EX.rho0 and ex.rho1 is EX.rho1 and ex.u is EX.u and ex.args == (0.4, 0.5)
+
+
+def test_args_validation(x64):
+    bad = [
+        (lambda: tp.legendre_pushforward(lambda t: t, jnp.ones((2, 3))), "legendre_pushforward: `psi` must map an input of shape [3] to []"),
+        (lambda: tp.legendre_pushforward(lambda t, s: s * t @ t, jnp.ones((2, 3)), args=[1.0]), "legendre_pushforward: `args` must be a tuple"),
+        (lambda: tp.legendre_pushforward(jnp.sum, jnp.ones((2, 3)), lambda t: t), "legendre_pushforward: `log_density0` must map"),
+        (lambda: tp.monge_ampere_2d(EX.rho0, EX.rho1, n=16), "monge_ampere_2d: `rho0` could not be called"),
+        (lambda: tp.monge_ampere_2d(EX.rho0, EX.rho1, n=16, args=0.25), "monge_ampere_2d: `args` must be a tuple"),
+        (lambda: tp.monge_ampere_2d(EX.rho0, EX.rho1, n=16, args=ARGS, u0=jnp.zeros((16, 8))), "monge_ampere_2d: `u0` must have 16 entries along axis 1"),
+        (lambda: tp.monge_ampere_2d(lambda p, a, c: jnp.ones(3), EX.rho1, n=16, args=ARGS), "monge_ampere_2d: `rho0` must map an input of shape [16, 16, 2] to [16, 16]"),
+        (lambda: tp.ma_residual(jnp.zeros((8, 8)), jnp.ones((4, 4)), EX.rho1, args=ARGS), "ma_residual: `rho0` and `u` must have the same shape"),
+        (lambda: tp.sinkhorn(jnp.ones((3, 1)), jnp.ones((2, 1)), 0.1, a=jnp.zeros(3), b=jnp.zeros(2)), "sinkhorn: `a` must have a positive total mass"),
+    ]
+    for call, msg in bad:
+        with pytest.raises(ValueError) as e:
+            call()
+        assert msg in str(e.value), (msg, str(e.value))

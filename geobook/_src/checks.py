@@ -228,3 +228,78 @@ def check_binary(fn: str, arg: str, x, values=(0, 1)):
             raise ValueError(f"{fn}: `{arg}` must hold only the values {list(values)}; got "
                              f"{int(np.sum(bad))} other entr{'y' if np.sum(bad) == 1 else 'ies'} "
                              f"(e.g. {a[bad].ravel()[0]!r}).")
+
+
+def check_increasing(fn: str, arg: str, x, *, min_points: int = 2):
+    """A 1-D, finite, strictly increasing array (bin edges, output times) of at least
+    ``min_points`` entries; the order is checked when concrete."""
+    check_ndim(fn, arg, x, 1, "[n]")
+    if np.shape(x)[0] < min_points:
+        fail(fn, arg, f"must hold at least {min_points} values", x)
+    check_finite(fn, arg, x)
+    if is_concrete(x) and np.any(np.diff(np.asarray(x, np.float64)) <= 0):
+        fail(fn, arg, "must be strictly increasing", x)
+
+
+def check_symmetric(fn: str, arg: str, X, *, rtol: float = 1e-6):
+    """A (batch of) square matrices with relative asymmetry at most ``rtol`` (when concrete)."""
+    check_square(fn, arg, X)
+    if is_concrete(X):
+        a = np.asarray(X, dtype=np.float64)
+        scale = max(float(np.max(np.abs(a), initial=0.0)), 1e-300)
+        asym = float(np.max(np.abs(a - np.swapaxes(a, -1, -2)), initial=0.0)) / scale
+        if asym > rtol:
+            raise ValueError(f"{fn}: `{arg}` must be symmetric; got a matrix with relative "
+                             f"asymmetry {asym:.2e}.")
+
+
+def check_hashable(fn, arg, obj, hint=""):
+    """``obj`` can be a static argument of a compiled kernel (it is hashable)."""
+    try:
+        hash(obj)
+    except TypeError:
+        fail(fn, arg, "must be hashable (it is a static argument of a compiled "
+                    f"kernel{hint})", type(obj).__name__)
+
+
+def check_methods(fn, arg, obj, methods=("init", "update"),
+                   what=" (an optax GradientTransformation)"):
+    """``obj`` has the callable ``methods`` and is hashable (a static kernel argument)."""
+    for name in methods:
+        if not callable(getattr(obj, name, None)):
+            fail(fn, arg, f"must have a callable `{name}`{what}", type(obj).__name__)
+    check_hashable(fn, arg, obj)
+
+
+def check_hermitian(fn: str, arg: str, X, *, rtol: float | None = None):
+    """A (batch of) square, finite, Hermitian matrices (relative anti-Hermitian part at most
+    ``rtol``; checked when concrete)."""
+    check_square(fn, arg, X)
+    check_finite(fn, arg, X)
+    if is_concrete(X):
+        a = np.asarray(X, dtype=np.complex128)
+        tol = rtol if rtol is not None else (
+            1e-5 if np.asarray(X).dtype in (np.float32, np.complex64) else 1e-8)
+        scale = max(float(np.max(np.abs(a), initial=0.0)), 1e-300)
+        err = float(np.max(np.abs(a - np.conj(np.swapaxes(a, -1, -2))), initial=0.0)) / scale
+        if err > tol:
+            raise ValueError(f"{fn}: `{arg}` must be Hermitian; got a matrix with relative "
+                             f"non-Hermitian part {err:.2e}.")
+
+
+def check_density(fn: str, arg: str, rho, *, trace_tol: float = 1e-6):
+    """A faithful density matrix: Hermitian, positive definite (non-singular) and of trace 1
+    (checked when concrete)."""
+    check_hermitian(fn, arg, rho)
+    if is_concrete(rho):
+        a = np.asarray(rho, dtype=np.complex128)
+        lam = np.linalg.eigvalsh(0.5 * (a + np.conj(np.swapaxes(a, -1, -2))))
+        if np.min(lam) <= 0:
+            raise ValueError(f"{fn}: `{arg}` must be a faithful density matrix (positive "
+                             f"definite); got a singular or indefinite matrix with smallest "
+                             f"eigenvalue {float(np.min(lam)):.3e}.")
+        tr = np.trace(a, axis1=-2, axis2=-1).real
+        bad = np.abs(tr - 1.0) > trace_tol
+        if np.any(bad):
+            raise ValueError(f"{fn}: `{arg}` must have trace 1; got trace "
+                             f"{float(np.ravel(tr)[np.argmax(np.ravel(bad))]):.6g}.")

@@ -1,14 +1,29 @@
 """Shared kernels of the SPD cone (no validation: callers validate with ``_src.checks``).
 
 Every topic that needs a symmetric eigendecomposition, a matrix power or the geodesic
-``X #_t Y`` calls these; the public, validated functions are in ``geobook.cones``.
+``X #_t Y`` calls these; the public, validated functions are in ``geobook.cones``
+(``matrix_functions`` and ``geometry``).
 """
 import jax
 import jax.numpy as jnp
 
 
 def sym(X):
-    """Symmetric part ``(X + Xᵀ)/2`` of a batch of square matrices."""
+    r"""Symmetric part :math:`(X + X^\top)/2` of a batch of square matrices.
+
+    Public as ``geobook.cones.sym`` (no validation: any ``[..., n, n]`` array).
+
+    Args:
+      X: square matrices ``[..., n, n]``.
+
+    Returns:
+      Symmetric ``[..., n, n]`` of the dtype of ``X``.
+
+    Examples:
+      >>> print(np.asarray(cones.sym(jnp.array([[1.0, 2.0], [0.0, 1.0]]))))
+      [[1. 1.]
+       [1. 1.]]
+    """
     return 0.5 * (X + jnp.swapaxes(X, -1, -2))
 
 
