@@ -22,7 +22,7 @@ import numpy as np
 
 from geobook._src.env import in_kernel
 
-__all__ = ["ClaimError", "chapter", "claim", "register_figure", "records", "figures",
+__all__ = ["ClaimError", "chapter", "claim", "reported", "register_figure", "records", "figures",
            "load_records", "report_html", "show_report", "reset", "CLAIMS_ENV"]
 
 CLAIMS_ENV = "GEOBOOK_CLAIMS_DIR"
@@ -112,7 +112,7 @@ def _fmt(x) -> str:
 
 
 def claim(name: str, value, *, expected=None, rtol=None, atol=None, lower=None, upper=None,
-          note: str = "", display: bool = True):
+          note: str = "", display: bool = True, identity: bool = False):
     r"""Check, record and glue a computed number; return it.
 
     Exactly one kind of check is made:
@@ -136,6 +136,9 @@ def claim(name: str, value, *, expected=None, rtol=None, atol=None, lower=None, 
       note: what the check means (shown in the report).
       display: show a small "verified" badge in the cell output (with an anchor the report
         links to).
+      identity: True when the check compares a formula with an evaluation of the same
+        formula (a consistency check of the code, not a measurement); the report lists it as
+        an identity.
 
     Returns:
       ``value``, unchanged.
@@ -192,7 +195,7 @@ def claim(name: str, value, *, expected=None, rtol=None, atol=None, lower=None, 
         criterion = " ≤ ".join(s for s in (_fmt(lo), "value", _fmt(hi)) if s)
     rec = dict(chapter=chap, title=_STATE["title"], name=name, value=v, expected=e, rtol=rt,
                atol=at, lower=lo, upper=hi, criterion=criterion, note=note, passed=passed,
-               kind="claim")
+               kind="claim", identity=bool(identity))
     _STATE["records"].append(rec)
     _write(rec)
     if not passed:
@@ -206,6 +209,53 @@ def claim(name: str, value, *, expected=None, rtol=None, atol=None, lower=None, 
             show(HTML(f'<span class="geobook-claim" id="claim-{name}">&#10004; '
                       f'<code>{html.escape(name)}</code> = {html.escape(_fmt(v))} '
                       f'<small>({html.escape(criterion)})</small></span>'))
+    return value
+
+
+def reported(name: str, value, *, note: str, fmt: Optional[str] = None):
+    """Record and glue a *reported* number: a descriptive value the prose states but that no
+    check asserts (an iteration count, a grid size, a setting derived in code).
+
+    The verification report lists reported values apart from claims, so a reader can tell
+    a measurement that could have failed from a number that is only described.
+
+    Args:
+      name: identifier used by ``{glue:text}`name``` in the prose and in the report.
+      value: a real scalar.
+      note: what the number is (shown in the report); required.
+      fmt: a format spec (e.g. ``".2f"``) to glue a formatted string instead of the number.
+
+    Returns:
+      ``value``, unchanged.
+
+    Raises:
+      ValueError: if the name is not an identifier, is already used in this chapter, or
+        ``note`` is empty.
+
+    Examples:
+      >>> verify.chapter("00_demo")
+      >>> verify.reported("n_iter", 42, note="Sinkhorn iterations to tolerance")
+      42
+      >>> [(r["name"], r["kind"]) for r in verify.records("00_demo")]
+      [('n_iter', 'reported')]
+      >>> verify.reset()
+    """
+    chap = _current()
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"verify.reported: `name` must be an identifier (letters, digits, '_', "
+                         f"'-'); got {name!r}.")
+    if any(r["name"] == name for r in _STATE["records"] if r["chapter"] == chap):
+        raise ValueError(f"verify.reported: `name` {name!r} is already used in chapter {chap!r}.")
+    if not isinstance(note, str) or not note.strip():
+        raise ValueError(f"verify.reported: `note` must say what {name!r} is; got {note!r}.")
+    v = _scalar("verify.reported", "value", value)
+    rec = dict(chapter=chap, title=_STATE["title"], name=name, value=v, note=note, passed=True,
+               kind="reported")
+    _STATE["records"].append(rec)
+    _write(rec)
+    if in_kernel():
+        from myst_nb import glue
+        glue(name, format(v, fmt) if fmt else v, display=False)
     return value
 
 
@@ -236,7 +286,8 @@ def register_figure(name: str, *, alt: str, claims: Sequence[str]) -> None:
     if not claims:
         raise ValueError(f"verify.register_figure: figure {name!r} must be backed by at least "
                          "one claim; got none.")
-    known = {r["name"]: r for r in _STATE["records"] if r["chapter"] == chap}
+    known = {r["name"]: r for r in _STATE["records"]
+             if r["chapter"] == chap and r["kind"] == "claim"}
     for c in claims:
         if c not in known or not known[c]["passed"]:
             raise ValueError(f"verify.register_figure: figure {name!r} cites claim {c!r}, which "
@@ -309,11 +360,15 @@ def report_html(recs: list[dict]) -> str:
     """
     claims = [r for r in recs if r.get("kind") == "claim"]
     figs = [r for r in recs if r.get("kind") == "figure"]
+    reps = [r for r in recs if r.get("kind") == "reported"]
     n_pass = sum(r["passed"] for r in claims)
+    n_id = sum(bool(r.get("identity")) for r in claims)
     chapters = list(dict.fromkeys(r["chapter"] for r in claims))
     out = [f'<p class="geobook-report-summary"><strong>{n_pass} of {len(claims)} claims '
-           f'passed</strong> in {len(chapters)} chapters; {len(figs)} figures, each backed by '
-           'at least one claim.</p>']
+           f'passed</strong> in {len(chapters)} chapters ({len(claims) - n_id} measurements and '
+           f'{n_id} identities — a formula checked against its own evaluation); {len(figs)} '
+           f'figures, each backed by at least one claim; {len(reps)} reported values, '
+           'described but not asserted, listed after each chapter\'s claims.</p>']
     for ch in chapters:
         rows = [r for r in claims if r["chapter"] == ch]
         title = html.escape(rows[0]["title"] or ch)
@@ -324,11 +379,20 @@ def report_html(recs: list[dict]) -> str:
                    '<th>value</th><th>check</th><th>pass</th><th>meaning</th></tr></thead><tbody>')
         for r in rows:
             mark = "&#10004;" if r["passed"] else "&#10008; FAILED"
+            kind = " <small>(identity)</small>" if r.get("identity") else ""
             out.append(f'<tr><td><a href="{ch}.html#claim-{r["name"]}"><code>'
-                       f'{html.escape(r["name"])}</code></a></td><td>{_fmt(r["value"])}</td>'
+                       f'{html.escape(r["name"])}</code></a>{kind}</td><td>{_fmt(r["value"])}</td>'
                        f'<td>{html.escape(r["criterion"])}</td><td>{mark}</td>'
                        f'<td>{html.escape(r["note"])}</td></tr>')
         out.append("</tbody></table>")
+        rep = [r for r in reps if r["chapter"] == ch]
+        if rep:
+            out.append(f'<p>Reported values (not asserted) in <a href="{ch}.html">{title}</a>:'
+                       '</p><table class="geobook-report table"><thead><tr><th>value</th>'
+                       '<th></th><th>what it is</th></tr></thead><tbody>')
+            out += [f'<tr><td><code>{html.escape(r["name"])}</code></td><td>{_fmt(r["value"])}'
+                    f'</td><td>{html.escape(r["note"])}</td></tr>' for r in rep]
+            out.append("</tbody></table>")
     return "\n".join(out)
 
 

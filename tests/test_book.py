@@ -54,6 +54,22 @@ def built_book(tmp_path_factory):
 # --- chapters as tests (inspecting the build's executed notebooks) -------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_glued_number_is_checked_or_reported(path, built_book):
+    """A number in the prose comes from a claim (asserted) or a reported value (described,
+    listed apart on the verification page) — never from a plain, unrecorded glue."""
+    text = path.read_text()
+    refs = set(re.findall(r"\{glue(?::text|:md|:math)?\}`([A-Za-z0-9_\-]+)", text))
+    known = {r["name"] for r in built_book.records
+             if r["chapter"] == path.stem and r["kind"] in ("claim", "reported")}
+    assert refs, f"{path.name} states no computed number"
+    assert not refs - known, f"{path.name}: glued but neither claimed nor reported: {sorted(refs - known)}"
+    direct = re.findall(r"(?<![\w.])glue\(\s*f?[\"']([^\"']+)", text)
+    assert not direct, f"{path.name} glues values directly (use verify.claim or verify.reported): {direct}"
+
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_executes_and_verifies(path, built_book):
     import nbformat
 
