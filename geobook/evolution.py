@@ -16,6 +16,9 @@ normalised here in closed form by Kummer's function,
 :math:`\int_0^1 x^{a-1}(1-x)^{b-1}e^{cx}dx = B(a, b)\,{}_1F_1(a; a+b; c)`.
 
 Book chapter: *The equilibration regime (α = 0)*.
+
+References:
+  :cite:t:`wright1931`; :cite:t:`ewens2004`.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from typing import NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import betaln, gammaln, hyp1f1
+from jax.scipy.special import betaln, gammaln, hyp1f1, xlogy
 
 from geobook._src import checks
 from geobook._src.dtypes import working_dtype
@@ -35,21 +38,18 @@ __all__ = ["wright_fisher_matrix", "wright_fisher_stationary", "wright_fisher", 
 
 
 def _check_params(fn, N, s, u, v, *, need_mutation=False):
+    """Validate ``(N, s, u, v)``; returns ``s, u, v`` as arrays of the working dtype."""
     checks.check_int(fn, "N", N)
     for name, val in (("s", s), ("u", u), ("v", v)):
         checks.check_ndim(fn, name, val, 0, "[] (a scalar)")
         checks.check_finite(fn, name, val)
-    if checks.is_concrete(s) and not float(s) > -1:
-        checks.fail(fn, "s", "must be > -1 (fitness 1 + s must be positive)", s)
-    for name, val in (("u", u), ("v", v)):
-        if checks.is_concrete(val):
-            if need_mutation and not 0 < float(val) <= 1:
-                checks.fail(fn, name, "must be in (0, 1] (Wright's density needs mutation both "
-                            "ways to be normalisable)", val)
-            if not 0 <= float(val) <= 1:
-                checks.fail(fn, name, "must be a probability in [0, 1]", val)
-    if checks.is_concrete(u, v) and float(u) + float(v) > 1:
-        checks.fail(fn, "u", f"+ v must be <= 1 (v = {float(v)!r})", u)
+    checks.check_interval(fn, "s", s, -1, None, closed="neither")      # fitness 1 + s > 0
+    for name, val in (("u", u), ("v", v)):                             # probabilities
+        checks.check_interval(fn, name, val, 0, 1, closed="right" if need_mutation else "both")
+    if checks.is_concrete(u, v):
+        checks.check_interval(fn, "u + v", float(u) + float(v), None, 1)
+    dtype = working_dtype(s, u, v)
+    return tuple(jnp.asarray(a, dtype) for a in (s, u, v))
 
 
 def _next_frequency(x, s, u, v):
@@ -57,123 +57,171 @@ def _next_frequency(x, s, u, v):
     return (1 - v) * xs + u * (1 - xs)
 
 
-@partial(jax.jit, static_argnums=(0, 4))
-def _transition(N, s, u, v, dtype):
-    i = jnp.arange(N + 1, dtype=dtype)
+@partial(jax.jit, static_argnames="N")
+def _transition(s, u, v, *, N):
+    i = jnp.arange(N + 1, dtype=s.dtype)
     p = _next_frequency(i / N, s, u, v)[:, None]
     k = i[None, :]
     logc = gammaln(N + 1.0) - gammaln(k + 1) - gammaln(N - k + 1)
-    # Binomial pmf with the 0·log 0 = 0 convention at p ∈ {0, 1}.
-    logp = (jnp.where(k > 0, k * jnp.log(jnp.where(p > 0, p, 1.0)), 0.0)
-            + jnp.where(k < N, (N - k) * jnp.log(jnp.where(p < 1, 1 - p, 1.0)), 0.0))
-    pmf = jnp.exp(logc + logp)
-    pmf = jnp.where(((p == 0) & (k > 0)) | ((p == 1) & (k < N)), 0.0, pmf)
-    return pmf
+    # Binomial pmf; xlogy gives 0·log 0 = 0 and k·log 0 = -inf (probability 0) at p ∈ {0, 1}.
+    return jnp.exp(logc + xlogy(k, p) + xlogy(N - k, 1 - p))
 
 
 def wright_fisher_matrix(N: int, s, u, v):
-    r"""Transition matrix ``P[i, j] = Pr(next count = j | count = i)``, ``[N+1, N+1]``.
+    r"""Transition matrix of the Wright–Fisher chain on the counts ``0 … N``.
 
-    Rows sum to one. Exact binomial probabilities (log-gamma form, stable for large ``N``).
+    .. math:: P_{ij} = \Pr(\text{next count} = j \mid \text{count} = i)
+              = \binom{N}{j}\,x'^{\,j}(1-x')^{N-j},\qquad x' = x'(i/N),
+
+    computed in log-gamma form (stable for large ``N``); rows sum to one.
 
     Args:
-      N: population size (Python int >= 1).
-      s: selection coefficient (> -1); u, v: mutation probabilities per generation
-        (``a → A`` and ``A → a``) in ``[0, 1]``.
+      N: the population size (static Python int >= 1).
+      s: the selection coefficient, a scalar > -1 (traced).
+      u: the mutation probability ``a → A`` per generation, in ``[0, 1]`` (traced).
+      v: the mutation probability ``A → a`` per generation, in ``[0, 1]``, ``u + v <= 1``
+        (traced).
+
+    Returns:
+      ``P``, ``[N+1, N+1]``, in the working float dtype.
+
+    Raises:
+      ValueError: if ``N`` is not an int >= 1, ``s``, ``u`` or ``v`` is not a finite scalar,
+        ``s <= -1``, or ``u``, ``v`` or ``u + v`` is not in ``[0, 1]``.
+
+    Examples:
+      >>> P = evolution.wright_fisher_matrix(10, 0.1, 0.01, 0.01)
+      >>> P.shape, bool(jnp.allclose(P.sum(axis=1), 1.0))
+      ((11, 11), True)
+      >>> print(f"{float(evolution.wright_fisher_matrix(10, 0.0, 0.0, 0.0)[0, 0]):.1f}")
+      1.0
     """
-    _check_params("wright_fisher_matrix", N, s, u, v)
-    dtype = working_dtype(s, u, v)
-    return _transition(N, jnp.asarray(s, dtype), jnp.asarray(u, dtype), jnp.asarray(v, dtype),
-                       dtype)
+    s, u, v = _check_params("wright_fisher_matrix", N, s, u, v)
+    return _transition(s, u, v, N=N)
 
 
-def wright_fisher_stationary(N: int, s, u, v):
-    r"""The exact stationary law ``π`` (``[N+1]``, ``π P = π``, ``Σπ = 1``) of the chain.
-
-    Solved as a linear system (``(Pᵀ - I)π = 0`` with one equation replaced by the
-    normalisation), so it is independent of any simulation. Needs ``u, v > 0`` for
-    uniqueness (otherwise 0 or N is absorbing).
-    """
-    _check_params("wright_fisher_stationary", N, s, u, v, need_mutation=True)
-    dtype = working_dtype(s, u, v)
-    return _stationary_kernel(N, jnp.asarray(s, dtype), jnp.asarray(u, dtype), jnp.asarray(v, dtype))
-
-
-@partial(jax.jit, static_argnums=0)
-def _stationary_kernel(N, s, u, v):
-    P = _transition(N, s, u, v, s.dtype)
+@partial(jax.jit, static_argnames="N")
+def _stationary_kernel(s, u, v, *, N):
+    P = _transition(s, u, v, N=N)
     A = (P.T - jnp.eye(N + 1, dtype=P.dtype)).at[-1].set(1.0)
     rhs = jnp.zeros(N + 1, P.dtype).at[-1].set(1.0)
     pi = jnp.maximum(jnp.linalg.solve(A, rhs), 0.0)
     return pi / jnp.sum(pi)
 
 
+def wright_fisher_stationary(N: int, s, u, v):
+    r"""The exact stationary law :math:`\pi` of the Wright–Fisher chain: :math:`\pi P = \pi`,
+    :math:`\sum_i \pi_i = 1`.
+
+    Solved as a linear system (:math:`(P^\top - I)\pi = 0` with one equation replaced by the
+    normalisation), so it is independent of any simulation.
+
+    Args:
+      N: the population size (static Python int >= 1).
+      s: the selection coefficient, a scalar > -1 (traced).
+      u: the mutation probability ``a → A``, in ``(0, 1]`` (traced; > 0, else N is absorbing).
+      v: the mutation probability ``A → a``, in ``(0, 1]`` (traced; > 0, else 0 is absorbing).
+
+    Returns:
+      :math:`\pi`, ``[N+1]``, the law of the count.
+
+    Raises:
+      ValueError: as :func:`wright_fisher_matrix`, and if ``u`` or ``v`` is 0.
+
+    Examples:
+      Neutral, symmetric mutation gives a law symmetric about ``N/2``:
+
+      >>> pi = evolution.wright_fisher_stationary(20, 0.0, 0.02, 0.02)
+      >>> print(f"{float(pi.sum()):.4f} {float(pi @ jnp.arange(21)):.2f}")
+      1.0000 10.00
+    """
+    s, u, v = _check_params("wright_fisher_stationary", N, s, u, v, need_mutation=True)
+    return _stationary_kernel(s, u, v, N=N)
+
+
 class WrightFisherRun(NamedTuple):
     """Replicates of the Wright–Fisher chain.
 
     Attributes:
-      x: final allele frequencies ``[n_rep]``.
-      path: frequencies every ``save_every`` generations ``[n_saved, n_rep]``.
-      generations: the generation of each saved row ``[n_saved]``.
+      x: the final allele frequencies ``[n_rep]``.
+      path: the saved frequencies ``[n_saved, n_rep]``: the initial state first (``x0``
+        rounded to a count ``i/N`` and broadcast to ``[n_rep]``), then the state every
+        ``save_every`` generations (``n_saved = n_gen // save_every + 1``); only the initial
+        state (``n_saved = 1``) when ``save_every`` is None.
+      t: the generation of each row of ``path``, ``[n_saved]`` (integers, ``t[0] = 0``).
     """
     x: jax.Array
     path: jax.Array
-    generations: jax.Array
+    t: jax.Array
 
 
 def wright_fisher(key, N: int, s, u, v, x0, *, n_gen: int, n_rep: int,
                   save_every: Optional[int] = None) -> WrightFisherRun:
-    r"""Simulate ``n_rep`` independent replicates for ``n_gen`` generations.
+    r"""Simulate ``n_rep`` independent replicates of the chain for ``n_gen`` generations.
 
-    Each generation draws the next count from ``Binomial(N, x')`` by inverting the binomial
-    CDF (a bisection on the rows of :func:`wright_fisher_matrix`'s cumulative sums), which is
-    exact in law, costs ``O(log N)`` per draw and vectorises over replicates; the
+    Each generation draws the next count from :math:`\mathrm{Binomial}(N, x')` by inverting
+    the binomial CDF (a bisection on the cumulative rows of :func:`wright_fisher_matrix`),
+    which is exact in law, costs ``O(log N)`` per draw and vectorises over replicates; the
     ``(N+1)²`` table limits ``N`` to a few thousand. The replicate axis can be sharded across
     devices.
 
     Args:
-      key: PRNG key.
-      N, s, u, v: as :func:`wright_fisher_matrix`.
-      x0: initial frequency in ``[0, 1]`` (rounded to the nearest count ``i/N``), a scalar or
-        one per replicate ``[n_rep]``.
-      n_gen: generations (static). n_rep: replicates (static).
-      save_every: keep the frequencies every this many generations (static; must divide
-        ``n_gen``; default: only the last generation).
+      key: a JAX PRNG key.
+      N: the population size (static Python int in ``[1, 20000]``).
+      s: the selection coefficient, a scalar > -1 (traced).
+      u: the mutation probability ``a → A``, in ``[0, 1]`` (traced).
+      v: the mutation probability ``A → a``, in ``[0, 1]``, ``u + v <= 1`` (traced).
+      x0: the initial frequency in ``[0, 1]`` (rounded to the nearest count ``i/N``): a
+        scalar, or one per replicate ``[n_rep]`` (traced).
+      n_gen: the number of generations (static int >= 1).
+      n_rep: the number of replicates (static int >= 1).
+      save_every: save the frequencies every this many generations (static; must divide
+        ``n_gen``); None saves only the initial state.
 
     Returns:
-      :class:`WrightFisherRun` (frequencies in the working float dtype).
+      :class:`WrightFisherRun`, frequencies in the working float dtype.
+
+    Raises:
+      ValueError: as :func:`wright_fisher_matrix`, and if ``N > 20000``, ``n_gen``, ``n_rep``
+        or ``save_every`` is not a positive int (or ``save_every`` does not divide ``n_gen``),
+        or ``x0`` is not a scalar or ``[n_rep]`` array of frequencies in ``[0, 1]``.
+
+    References:
+      :cite:t:`ewens2004`.
+
+    Examples:
+      >>> run = evolution.wright_fisher(jax.random.key(0), 100, 0.0, 0.01, 0.01, 0.3,
+      ...                               n_gen=400, n_rep=2000, save_every=100)
+      >>> run.path.shape, run.t.tolist()                 # x0 first, then every 100
+      ((5, 2000), [0, 100, 200, 300, 400])
+      >>> print(f"{float(run.path[0].mean()):.2f} {float(run.x.mean()):.1f}")   # → 1/2
+      0.30 0.5
     """
     fn = "wright_fisher"
-    _check_params(fn, N, s, u, v)
-    checks.check_int(fn, "n_gen", n_gen)
-    checks.check_int(fn, "n_rep", n_rep)
+    s, u, v = _check_params(fn, N, s, u, v)
     if N > 20_000:
         checks.fail(fn, "N", "must be <= 20000 (the sampler tabulates the (N+1)² transition "
                     "matrix)", N)
-    save_every = n_gen if save_every is None else save_every
-    checks.check_int(fn, "save_every", save_every)
-    if n_gen % save_every:
-        checks.fail(fn, "save_every", f"must divide n_gen = {n_gen}", save_every)
+    checks.check_int(fn, "n_gen", n_gen)
+    checks.check_int(fn, "n_rep", n_rep)
+    if save_every is not None:
+        checks.check_divides(fn, "save_every", save_every, n_gen, "n_gen")
     checks.check_ndim(fn, "x0", x0, (0, 1), "[] or [n_rep]")
-    if np.ndim(x0) == 1 and np.shape(x0)[0] != n_rep:
-        checks.fail(fn, "x0", f"must have n_rep = {n_rep} entries when it is an array", x0)
+    if np.ndim(x0) == 1:
+        checks.check_size(fn, "x0", x0, n_rep, axis=0, what="one per replicate")
     checks.check_finite(fn, "x0", x0)
-    if checks.is_concrete(x0) and not np.all((np.asarray(x0) >= 0) & (np.asarray(x0) <= 1)):
-        checks.fail(fn, "x0", "must be a frequency in [0, 1]", x0)
-    dtype = working_dtype(s, u, v, x0)
-    cdf = jnp.cumsum(_transition(N, jnp.asarray(s, dtype), jnp.asarray(u, dtype),
-                                 jnp.asarray(v, dtype), dtype), axis=1)
-    counts0 = jnp.broadcast_to(jnp.round(jnp.asarray(x0, dtype) * N).astype(jnp.int32), (n_rep,))
-    path = _wf_kernel(key, cdf, counts0, n_gen, save_every)
-    freq = path.astype(dtype) / N
-    gens = jnp.arange(1, n_gen // save_every + 1) * save_every
-    return WrightFisherRun(freq[-1], freq, gens)
+    checks.check_interval(fn, "x0", x0, 0, 1)
+    x0 = jnp.asarray(x0, working_dtype(s, x0))
+    return _wf_kernel(key, s.astype(x0.dtype), u.astype(x0.dtype), v.astype(x0.dtype), x0, N=N,
+                      n_gen=n_gen, n_rep=n_rep, save_every=save_every)
 
 
-@partial(jax.jit, static_argnums=(3, 4))
-def _wf_kernel(key, cdf, counts, n_gen, save_every):
-    N = cdf.shape[0] - 1
+@partial(jax.jit, static_argnames=("N", "n_gen", "n_rep", "save_every"))
+def _wf_kernel(key, s, u, v, x0, *, N, n_gen, n_rep, save_every):
+    cdf = jnp.cumsum(_transition(s, u, v, N=N), axis=1)
+    counts0 = jnp.broadcast_to(jnp.round(x0 * N).astype(jnp.int32), (n_rep,))
     n_bisect = int(np.ceil(np.log2(N + 1))) + 1
+    block_len = n_gen if save_every is None else save_every
 
     def generation(c, k):
         # Smallest j with CDF[c, j] >= U: Binomial(N, x'(c/N)) by CDF inversion.
@@ -187,10 +235,16 @@ def _wf_kernel(key, cdf, counts, n_gen, save_every):
         return lo, None
 
     def block(c, k):
-        c, _ = jax.lax.scan(generation, c, jax.random.split(k, save_every))
+        c, _ = jax.lax.scan(generation, c, jax.random.split(k, block_len))
         return c, c
 
-    return jax.lax.scan(block, counts, jax.random.split(key, n_gen // save_every))[1]
+    c, saved = jax.lax.scan(block, counts0, jax.random.split(key, n_gen // block_len))
+    if save_every is None:
+        path, t = counts0[None], jnp.zeros(1, jnp.int32)
+    else:
+        path = jnp.concatenate([counts0[None], saved])
+        t = jnp.arange(0, n_gen + 1, save_every, dtype=jnp.int32)
+    return WrightFisherRun(c.astype(x0.dtype) / N, path.astype(x0.dtype) / N, t)
 
 
 def _log_norm(a, b, c):
@@ -198,12 +252,37 @@ def _log_norm(a, b, c):
 
 
 def wright_density(x, N: int, s, u, v):
-    r"""Wright's stationary density :math:`\varphi(x) \propto x^{2Nu-1}(1-x)^{2Nv-1}e^{2Nsx}`,
-    normalised exactly (Kummer's function), evaluated at ``x`` in ``(0, 1)`` (any shape)."""
+    r"""Wright's stationary density of the diffusion limit, normalised exactly,
+
+    .. math:: \varphi(x) = \frac{x^{a-1}(1-x)^{b-1}e^{cx}}{B(a, b)\,{}_1F_1(a; a+b; c)},
+              \qquad a = 2Nu,\; b = 2Nv,\; c = 2Ns.
+
+    Args:
+      x: frequencies in the open interval ``(0, 1)``, any shape (traced).
+      N: the population size (static Python int >= 1).
+      s: the selection coefficient, a scalar > -1 (traced).
+      u: the mutation probability ``a → A``, in ``(0, 1]`` (traced).
+      v: the mutation probability ``A → a``, in ``(0, 1]`` (traced).
+
+    Returns:
+      :math:`\varphi(x)`, the shape of ``x``.
+
+    Raises:
+      ValueError: as :func:`wright_fisher_stationary`, and if ``x`` is not finite and in
+        ``(0, 1)``.
+
+    References:
+      :cite:t:`wright1931`.
+
+    Examples:
+      Neutral with :math:`2Nu = 2Nv = 2`: the Beta(2, 2) density :math:`6x(1-x)`:
+
+      >>> print(f"{float(evolution.wright_density(0.5, 100, 0.0, 0.01, 0.01)):.4f}")
+      1.5000
+    """
     _check_params("wright_density", N, s, u, v, need_mutation=True)
     checks.check_finite("wright_density", "x", x)
-    if checks.is_concrete(x) and not np.all((np.asarray(x) > 0) & (np.asarray(x) < 1)):
-        checks.fail("wright_density", "x", "must lie in the open interval (0, 1)", x)
+    checks.check_interval("wright_density", "x", x, 0, 1, closed="neither")
     dtype = working_dtype(x, s, u, v)
     return _density_kernel(*(jnp.asarray(t, dtype) for t in (x, 2 * N * u, 2 * N * v, 2 * N * s)))
 
@@ -214,12 +293,34 @@ def _density_kernel(x, a, b, c):
 
 
 def wright_mean(N: int, s, u, v):
-    r"""Mean of Wright's density: :math:`\frac{a}{a+b}\,
-    {}_1F_1(a+1; a+b+1; c)\,/\,{}_1F_1(a; a+b; c)` with ``a = 2Nu, b = 2Nv, c = 2Ns``."""
-    _check_params("wright_mean", N, s, u, v, need_mutation=True)
-    dtype = working_dtype(s, u, v)
-    a, b, c = (jnp.asarray(2 * N * t, dtype) for t in (u, v, s))
-    return _mean_kernel(a, b, c)
+    r"""The mean of Wright's density,
+
+    .. math:: \int_0^1 x\,\varphi(x)\,dx = \frac{a}{a+b}\,
+              \frac{{}_1F_1(a+1; a+b+1; c)}{{}_1F_1(a; a+b; c)},
+              \qquad a = 2Nu,\; b = 2Nv,\; c = 2Ns.
+
+    Args:
+      N: the population size (static Python int >= 1).
+      s: the selection coefficient, a scalar > -1 (traced).
+      u: the mutation probability ``a → A``, in ``(0, 1]`` (traced).
+      v: the mutation probability ``A → a``, in ``(0, 1]`` (traced).
+
+    Returns:
+      The mean frequency, a scalar in ``(0, 1)``.
+
+    Raises:
+      ValueError: as :func:`wright_fisher_stationary`.
+
+    Examples:
+      Without selection the mean is :math:`u/(u+v)`; selection for the allele raises it:
+
+      >>> print(f"{float(evolution.wright_mean(200, 0.0, 0.002, 0.006)):.4f}")
+      0.2500
+      >>> bool(evolution.wright_mean(200, 0.01, 0.002, 0.006) > 0.25)
+      True
+    """
+    s, u, v = _check_params("wright_mean", N, s, u, v, need_mutation=True)
+    return _mean_kernel(*(2 * N * t for t in (u, v, s)))
 
 
 @jax.jit

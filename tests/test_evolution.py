@@ -71,9 +71,11 @@ def test_simulation_one_generation_is_binomial(x64, key):
 
 def test_simulation_reaches_the_exact_stationary_law(x64, key):
     run = ev.wright_fisher(key, N, S, U, V, 0.5, n_gen=1500, n_rep=10_000, save_every=100)
-    assert run.path.shape == (15, 10_000) and int(run.generations[-1]) == 1500
+    assert run.path.shape == (16, 10_000)
+    np.testing.assert_array_equal(run.t, np.arange(0, 1501, 100))
+    np.testing.assert_array_equal(run.path[0], 0.5)                    # the initial state first
     np.testing.assert_array_equal(run.x, run.path[-1])
-    sample = np.round(np.asarray(run.path[7:]) * N).astype(int).ravel()  # after 700 generations
+    sample = np.round(np.asarray(run.path[8:]) * N).astype(int).ravel()  # after 700 generations
     pi = np.asarray(ev.wright_fisher_stationary(N, S, U, V))
     # 40 bins of 5 counts; the sampling floor of TV here is about 0.006.
     hist = np.bincount(sample // 5, minlength=41)[:41] / sample.size
@@ -83,8 +85,10 @@ def test_simulation_reaches_the_exact_stationary_law(x64, key):
 
 
 def test_simulation_dtype_sharding_and_validation(key):
-    run = ev.wright_fisher(key, 20, 0.1, 0.01, 0.01, 0.5, n_gen=10, n_rep=8)
-    assert run.x.dtype == jnp.float32 and run.path.shape == (1, 8)
+    run = ev.wright_fisher(key, 20, 0.1, 0.01, 0.01, 0.33, n_gen=10, n_rep=8)
+    assert run.x.dtype == jnp.float32 and run.path.shape == (1, 8)     # only the initial state
+    np.testing.assert_allclose(run.path[0], 0.35)                      # x0 rounded to 7/20
+    np.testing.assert_array_equal(run.t, [0])
     x0 = jnp.full(1024, 0.25, jnp.float32)
     ref = ev.wright_fisher(key, 50, 0.05, 0.01, 0.01, x0, n_gen=20, n_rep=1024)
     mesh = jax.make_mesh((2,), ("rep",), axis_types=(jax.sharding.AxisType.Auto,))
@@ -94,23 +98,69 @@ def test_simulation_dtype_sharding_and_validation(key):
     for kwargs, match in [
         (dict(N=0), r"wright_fisher: `N` must be >= 1"),
         (dict(N=10.0), r"wright_fisher: `N` must be a Python int"),
-        (dict(s=-1.5), r"wright_fisher: `s` must be > -1"),
-        (dict(u=1.2), r"wright_fisher: `u` must be a probability in \[0, 1\]"),
-        (dict(u=0.6, v=0.6), r"wright_fisher: `u` \+ v must be <= 1"),
-        (dict(x0=1.5), r"wright_fisher: `x0` must be a frequency in \[0, 1\]"),
-        (dict(x0=jnp.ones(3) * 0.5), r"wright_fisher: `x0` must have n_rep = 4 entries"),
-        (dict(save_every=3), r"wright_fisher: `save_every` must divide n_gen = 10"),
+        (dict(N=30_000), r"wright_fisher: `N` must be <= 20000"),
+        (dict(s=-1.5), r"wright_fisher: `s` must lie in \(-1, inf\); got -1.5"),
+        (dict(u=1.2), r"wright_fisher: `u` must lie in \[0, 1\]; got 1.2"),
+        (dict(u=0.6, v=0.6), r"wright_fisher: `u \+ v` must lie in \(-inf, 1\]; got 1.2"),
+        (dict(x0=1.5), r"wright_fisher: `x0` must lie in \[0, 1\]"),
+        (dict(x0=jnp.ones(3) * 0.5), r"wright_fisher: `x0` must have 4 entries along axis 0"),
+        (dict(save_every=3), r"wright_fisher: `save_every` must divide `n_gen` = 10"),
         (dict(s=float("nan")), r"wright_fisher: `s` must be finite"),
     ]:
         args = dict(N=20, s=0.1, u=0.01, v=0.01, x0=0.5, save_every=None) | kwargs
         with pytest.raises(ValueError, match=match):
             ev.wright_fisher(key, args["N"], args["s"], args["u"], args["v"], args["x0"], n_gen=10, n_rep=4,
                              save_every=args["save_every"])
-    with pytest.raises(ValueError, match=r"wright_density: `u` must be in \(0, 1\]"):
+    with pytest.raises(ValueError, match=r"wright_density: `u` must lie in \(0, 1\]; got 0.0"):
         ev.wright_density(0.5, 20, 0.0, 0.0, 0.01)
-    with pytest.raises(ValueError, match=r"wright_density: `x` must lie in the open interval"):
+    with pytest.raises(ValueError, match=r"wright_density: `x` must lie in \(0, 1\)"):
         ev.wright_density(jnp.array([0.0, 0.5]), 20, 0.0, 0.01, 0.01)
-    with pytest.raises(ValueError, match=r"wright_fisher_stationary: `v` must be in \(0, 1\]"):
+    with pytest.raises(ValueError, match=r"wright_fisher_stationary: `v` must lie in \(0, 1\]"):
         ev.wright_fisher_stationary(20, 0.0, 0.01, 0.0)
     with pytest.raises(ValueError, match=r"wright_mean: `s` must have shape \[\]"):
         ev.wright_mean(20, jnp.zeros(2), 0.01, 0.01)
+
+
+def test_simulation_jit_eager_and_vmap_parity(x64, key):
+    kw = dict(n_gen=6, n_rep=64, save_every=2)
+    run = ev.wright_fisher(key, 30, 0.05, 0.01, 0.02, 0.4, **kw)
+    with jax.disable_jit():
+        eager = ev.wright_fisher(key, 30, 0.05, 0.01, 0.02, 0.4, **kw)
+    for a, b in zip(run, eager):
+        np.testing.assert_array_equal(a, b)
+    ss = jnp.array([-0.1, 0.0, 0.2])
+    batched = jax.vmap(lambda s: ev.wright_fisher(key, 30, s, 0.01, 0.02, 0.4, **kw).path)(ss)
+    for k, s in enumerate(ss):
+        np.testing.assert_array_equal(batched[k], ev.wright_fisher(key, 30, s, 0.01, 0.02, 0.4, **kw).path)
+
+
+def test_exact_laws_jit_eager_and_vmap_parity(x64):
+    P = ev.wright_fisher_matrix(40, 0.05, 0.01, 0.02)
+    pi = ev.wright_fisher_stationary(40, 0.05, 0.01, 0.02)
+    x = jnp.linspace(0.05, 0.95, 7)
+    d = ev.wright_density(x, 40, 0.05, 0.01, 0.02)
+    with jax.disable_jit():
+        np.testing.assert_allclose(P, ev.wright_fisher_matrix(40, 0.05, 0.01, 0.02), rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(pi, ev.wright_fisher_stationary(40, 0.05, 0.01, 0.02), rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(d, ev.wright_density(x, 40, 0.05, 0.01, 0.02), rtol=1e-12)
+    ss = jnp.array([-0.05, 0.0, 0.05])
+    means = jax.vmap(lambda s: ev.wright_mean(40, s, 0.01, 0.02))(ss)
+    pis = jax.vmap(lambda s: ev.wright_fisher_stationary(40, s, 0.01, 0.02))(ss)
+    for k, s in enumerate(ss):
+        np.testing.assert_allclose(means[k], ev.wright_mean(40, s, 0.01, 0.02), rtol=1e-12)
+        np.testing.assert_allclose(pis[k], ev.wright_fisher_stationary(40, s, 0.01, 0.02), rtol=1e-10, atol=1e-15)
+
+
+def test_sweeps_over_traced_parameters_compile_once(key):
+    from compile_count import compilations
+
+    def run(v):
+        return (ev.wright_fisher(key, 40, v, 0.01, 0.01, 0.5, n_gen=5, n_rep=16, save_every=5).x,
+                ev.wright_fisher_stationary(40, v, 0.01, 0.01), ev.wright_mean(40, v, 0.01, 0.01))
+
+    values = np.linspace(0.0, 0.1, 6)
+    run(values[0])
+    with compilations() as n:
+        outs = [run(v) for v in values[1:]]
+    assert n() == 0
+    assert len({float(o[2]) for o in outs}) == len(outs)

@@ -1,25 +1,7 @@
-r"""Fokker–Planck equations on a grid: Scharfetter–Gummel finite volumes.
-
-The 1-D equation :math:`\partial_t p = \partial_x\big(p\,\partial_x H + T\,\partial_x p\big)`
-on uniform cells with zero-flux walls is discretised with the exponentially fitted
-(Scharfetter–Gummel) flux between neighbouring cells :math:`i, i+1`,
-
-.. math:: J_{i+1/2} = \frac{T}{\Delta x}\Big[B(u)\,p_i - B(-u)\,p_{i+1}\Big],
-          \qquad u = \frac{H_{i+1}-H_i}{T},\qquad B(z) = \frac{z}{e^z-1},
-
-which vanishes exactly on :math:`p_i \propto e^{-H_i/T}`: the discrete stationary state is
-the Boltzmann law at the nodes for *any* grid, the generator conserves mass and positivity,
-and it satisfies detailed balance, so it is similar to a symmetric matrix (its spectrum is
-real and :math:`\le 0`).
-
-In two dimensions (:func:`solve_2d`, :func:`generator_2d`) the equation is the general
-Itô form :math:`\partial_t p = -\nabla\cdot J`, :math:`J = b\,p - \nabla\cdot(D p)` with a
-drift field :math:`b` that need not be a gradient and a diagonal diffusion tensor
-:math:`D(q)`; the stationary state then carries a probability current in general, and the
-solver returns it.
-
-Book chapters: *Learning as stochastic dynamics on a parameter manifold* (1-D),
-*The equilibration regime* (2-D, currents).
+r"""The 1-D Fokker–Planck equation :math:`\partial_t p = \partial_x(p\,\partial_x H +
+T\,\partial_x p)` on uniform cells with zero-flux walls (Scharfetter–Gummel, see
+:mod:`geobook.fokker_planck`): generator, stationary law, spectrum, exact-in-time evolution,
+free energy and its dissipation. Book chapters 1 (*Learning as stochastic dynamics*), 9.
 """
 from __future__ import annotations
 
@@ -28,96 +10,194 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
+from jax.scipy.special import xlogy
 
 from geobook._src import checks
 from geobook._src.dtypes import working_dtype
 
 __all__ = ["bernoulli_fn", "generator_1d", "stationary_1d", "spectrum_1d", "evolve_1d",
-           "free_energy", "dissipation", "boltzmann_1d", "generator_2d", "solve_2d",
-           "Spectrum", "Evolution", "Stationary2D"]
+           "free_energy", "dissipation", "boltzmann_1d", "Spectrum", "Evolution"]
 
 
 def bernoulli_fn(z):
-    r"""The Bernoulli function :math:`B(z) = z/(e^z - 1)`, with :math:`B(0) = 1` (stable)."""
+    r"""The Bernoulli function :math:`B(z) = z/(e^z - 1)`, evaluated stably at and near 0.
+
+    .. math:: B(z) = \frac{z}{e^z - 1},\qquad B(0) = 1,\qquad B(-z) = B(z) + z
+
+    (the Taylor polynomial :math:`1 - z/2 + z^2/12` for :math:`|z| < 10^{-6}`).
+
+    Args:
+      z: an array of any shape (traced).
+
+    Returns:
+      :math:`B(z)`, with the shape and dtype of ``z``.
+
+    Examples:
+      >>> b = fokker_planck.bernoulli_fn(jnp.array([0.0, 1.0, -50.0]))
+      >>> print(*(f"{float(v):.4f}" for v in b))       # 1, 1/(e - 1), 50/(1 - e^-50)
+      1.0000 0.5820 50.0000
+    """
     small = jnp.abs(z) < 1e-6
     zs = jnp.where(small, 1.0, z)
     return jnp.where(small, 1.0 - 0.5 * z + z * z / 12.0, zs / jnp.expm1(zs))
 
 
 def _prep(fn, H, x, T):
+    """Validate ``(H, x, T)``; returns ``H, T`` in the working dtype and the spacing ``dx``."""
     checks.check_ndim(fn, "H", H, 1, "[n]")
-    _uniform_axis(fn, "x", x)
+    checks.check_uniform_grid(fn, "x", x)
     checks.check_same_shape(fn, "H", H, "x", x)
     checks.check_finite(fn, "H", H)
+    checks.check_ndim(fn, "T", T, 0, "[] (a scalar)")
     checks.check_positive(fn, "T", T)
     dtype = working_dtype(H, x, T)
     H, x, T = (jnp.asarray(a, dtype) for a in (H, x, T))
-    return H, x, T, x[1] - x[0]
+    return H, T, x[1] - x[0]
+
+
+def _prep_density(fn, p, H, x, T, *, allow_zero=True):
+    """Validate a density ``p`` on the cells as well; returns ``p, H, T, dx``."""
+    H, T, dx = _prep(fn, H, x, T)
+    checks.check_same_shape(fn, "p", p, "x", x)
+    checks.check_positive(fn, "p", p, allow_zero=allow_zero)
+    return jnp.asarray(p, H.dtype), H, T, dx
 
 
 def _sg_coeffs(H, T, dx):
-    """Right-going (B(u)) and left-going (B(-u)) rates across each interior face."""
+    """Rates across each interior face (right: B(u), left: B(-u)), out of each cell, u = ΔH/T."""
     u = (H[1:] - H[:-1]) / T
     c = T / dx**2
-    return c * bernoulli_fn(u), c * bernoulli_fn(-u), u
+    right, left = c * bernoulli_fn(u), c * bernoulli_fn(-u)
+    zero = jnp.zeros_like(H[:1])
+    out = jnp.concatenate([right, zero]) + jnp.concatenate([zero, left])
+    return right, left, out, u
+
+
+@jax.jit
+def _generator_kernel(H, T, dx):
+    right, left, out, _ = _sg_coeffs(H, T, dx)
+    return jnp.diag(-out) + jnp.diag(right, -1) + jnp.diag(left, 1)
 
 
 def generator_1d(H, x, T):
-    r"""The ``[n, n]`` generator ``L`` of :math:`dp/dt = L p` (columns sum to zero).
+    r"""The ``[n, n]`` Scharfetter–Gummel generator ``L`` of :math:`dp/dt = L p`.
+
+    The flux between neighbouring cells is
+
+    .. math:: J_{i+1/2} = \frac{T}{\Delta x}\Big[B(u)\,p_i - B(-u)\,p_{i+1}\Big],
+              \qquad u = \frac{H_{i+1}-H_i}{T},
+
+    with :math:`B` the :func:`bernoulli_fn`; the walls carry no flux. The columns of ``L``
+    sum to zero (mass is conserved), its off-diagonal entries are :math:`\ge 0` (positivity
+    is preserved) and :math:`L\,e^{-H/T} = 0` exactly.
 
     Args:
-      H: potential at the uniform cell centres ``x`` ``[n]``.
-      x: cell centres ``[n]`` (uniform spacing).
-      T: temperature (diffusion coefficient) > 0.
+      H: the potential at the cell centres, ``[n]`` (finite).
+      x: the cell centres, ``[n]``: uniform, increasing, at least 3.
+      T: the temperature (diffusion coefficient), a scalar > 0 (traced).
+
+    Returns:
+      ``L``, ``[n, n]``, in the dtype of the inputs.
+
+    Raises:
+      ValueError: if ``H`` is not ``[n]`` and finite, ``x`` is not a uniform increasing grid
+        of the same shape, or ``T`` is not a scalar > 0.
+
+    References:
+      :cite:t:`scharfetter1969`.
+
+    Examples:
+      >>> x = jnp.linspace(-3.0, 3.0, 60)
+      >>> L = fokker_planck.generator_1d(x**2 / 2, x, 1.0)
+      >>> L.shape, bool(jnp.allclose(L.sum(axis=0), 0.0, atol=1e-4))
+      ((60, 60), True)
     """
-    H, x, T, dx = _prep("generator_1d", H, x, T)
-    right, left, _ = _sg_coeffs(H, T, dx)
-    zero = jnp.zeros_like(H[:1])
-    out = jnp.concatenate([right, zero]) + jnp.concatenate([zero, left])   # leaving cell i
-    return (jnp.diag(-out) + jnp.diag(right, -1) + jnp.diag(left, 1))
+    H, T, dx = _prep("generator_1d", H, x, T)
+    return _generator_kernel(H, T, dx)
 
 
 def _symmetric_generator(H, T, dx):
     r""":math:`S = \Pi^{-1/2} L \Pi^{1/2}` (symmetric), built without exponentials of H."""
-    right, left, u = _sg_coeffs(H, T, dx)
-    c = T / dx**2
+    _, _, out, u = _sg_coeffs(H, T, dx)
     half = 0.5 * u
     small = jnp.abs(half) < 1e-6
     hs = jnp.where(small, 1.0, half)
-    off = c * jnp.where(small, 1.0 - half * half / 6.0, hs / jnp.sinh(hs))
-    zero = jnp.zeros_like(H[:1])
-    out = jnp.concatenate([right, zero]) + jnp.concatenate([zero, left])
+    off = T / dx**2 * jnp.where(small, 1.0 - half * half / 6.0, hs / jnp.sinh(hs))
     return jnp.diag(-out) + jnp.diag(off, -1) + jnp.diag(off, 1)
 
 
-def boltzmann_1d(H, x, T):
-    r"""Normalised :math:`e^{-H/T}` on the cells (``sum(p)·dx = 1``): the closed form."""
-    H, x, T, dx = _prep("boltzmann_1d", H, x, T)
+@jax.jit
+def _boltzmann_kernel(H, T, dx):
     w = jnp.exp(-(H - H.min()) / T)
     return w / (w.sum() * dx)
 
 
-def stationary_1d(H, x, T):
-    r"""Stationary density of :func:`generator_1d`, computed as its null vector.
+def boltzmann_1d(H, x, T):
+    r"""The Boltzmann law :math:`e^{-H/T}/Z` on the cells (``sum(p)·dx = 1``): the closed
+    form of the stationary density of :func:`generator_1d`.
 
-    Solves :math:`L p = 0` with one equation replaced by :math:`\sum_i p_i\,\Delta x = 1`
-    (a direct linear solve; it does not assume the Boltzmann form, so comparing the result
-    with :func:`boltzmann_1d` is a genuine check of the scheme).
+    Args:
+      H: the potential at the cell centres, ``[n]``.
+      x: the cell centres, ``[n]`` (uniform).
+      T: the temperature, a scalar > 0 (traced).
+
+    Returns:
+      The density ``[n]``.
+
+    Raises:
+      ValueError: as :func:`generator_1d`.
+
+    Examples:
+      >>> x = jnp.linspace(-6.0, 6.0, 241)
+      >>> p = fokker_planck.boltzmann_1d(x**2 / 2, x, 0.5)
+      >>> print(f"{float((p * x**2).sum() * (x[1] - x[0])):.3f}")   # the variance is T
+      0.500
     """
-    H, x, T, dx = _prep("stationary_1d", H, x, T)
-    # Work on the symmetrised operator (well scaled), then map back with Π^{1/2}.
-    S = _symmetric_generator(H, T, dx)
+    H, T, dx = _prep("boltzmann_1d", H, x, T)
+    return _boltzmann_kernel(H, T, dx)
+
+
+@jax.jit
+def _stationary_kernel(H, T, dx):
+    # S y = 0 on the (well-scaled) symmetrised operator, p = Π^{1/2} y; the last row of S is
+    # replaced by the normalisation.
     sqrt_pi = jnp.exp(-(H - H.min()) / (2 * T))
-    # L p = 0  <=>  S y = 0 with p = Π^{1/2} y;  replace the last row by the normalisation.
-    A = S.at[-1].set(sqrt_pi * dx)
+    A = _symmetric_generator(H, T, dx).at[-1].set(sqrt_pi * dx)
     rhs = jnp.zeros_like(H).at[-1].set(1.0)
-    y = jnp.linalg.solve(A, rhs)
-    return sqrt_pi * y
+    return sqrt_pi * jnp.linalg.solve(A, rhs)
+
+
+def stationary_1d(H, x, T):
+    r"""The stationary density of :func:`generator_1d`, computed as its null vector.
+
+    Solves :math:`L p = 0` with one equation replaced by :math:`\sum_i p_i\,\Delta x = 1` (a
+    direct linear solve on the symmetrised generator). It does not assume the Boltzmann form,
+    so comparing it with :func:`boltzmann_1d` is a genuine check of the scheme.
+
+    Args:
+      H: the potential at the cell centres, ``[n]``.
+      x: the cell centres, ``[n]`` (uniform).
+      T: the temperature, a scalar > 0 (traced).
+
+    Returns:
+      The density ``[n]`` (``sum(p)·dx = 1``).
+
+    Raises:
+      ValueError: as :func:`generator_1d`.
+
+    Examples:
+      >>> x = jnp.linspace(-2.0, 2.0, 81)
+      >>> p, pb = (f((x**2 - 1) ** 2, x, 0.5) for f in (fokker_planck.stationary_1d,
+      ...                                                fokker_planck.boltzmann_1d))
+      >>> bool(jnp.abs(p - pb).max() < 1e-4 * pb.max())
+      True
+    """
+    H, T, dx = _prep("stationary_1d", H, x, T)
+    return _stationary_kernel(H, T, dx)
 
 
 class Spectrum(NamedTuple):
-    """Eigen-decomposition of the Fokker–Planck generator.
+    """Eigen-decomposition of the 1-D Fokker–Planck generator.
 
     Attributes:
       eigenvalues: ``[k]`` in decreasing order (the first is 0 up to round-off).
@@ -128,55 +208,115 @@ class Spectrum(NamedTuple):
     modes: jax.Array
 
 
-def spectrum_1d(H, x, T, n_modes: int | None = None) -> Spectrum:
-    r"""Eigenvalues (decreasing, :math:`0 = \lambda_0 > \lambda_1 \ge \dots`) and right
-    eigenvectors of the generator, from the symmetric form :math:`\Pi^{-1/2}L\Pi^{1/2}`.
-
-    ``-λ`` are the relaxation rates; by the Witten transform they are the energies of the
-    imaginary-time Schrödinger operator with potential :math:`|H'|^2/4T - H''/2`.
-    """
-    H, x, T, dx = _prep("spectrum_1d", H, x, T)
-    n = H.shape[0]
-    if n_modes is None:
-        n_modes = n
-    checks.check_int("spectrum_1d", "n_modes", n_modes)
-    if n_modes > n:
-        checks.fail("spectrum_1d", "n_modes", f"must be <= the number of cells {n}", n_modes)
+@partial(jax.jit, static_argnames="n_modes")
+def _spectrum_kernel(H, T, dx, *, n_modes):
     lam, V = jnp.linalg.eigh(_symmetric_generator(H, T, dx))
     lam, V = lam[::-1][:n_modes], V[:, ::-1][:, :n_modes]
-    sqrt_pi = jnp.exp(-(H - H.min()) / (2 * T))
-    modes = sqrt_pi[:, None] * V
-    p0 = modes[:, 0]
-    scale = 1.0 / (p0.sum() * dx)
-    return Spectrum(lam, modes * scale)
+    modes = jnp.exp(-(H - H.min()) / (2 * T))[:, None] * V
+    return Spectrum(lam, modes / (modes[:, 0].sum() * dx))
+
+
+def spectrum_1d(H, x, T, n_modes: int | None = None) -> Spectrum:
+    r"""Eigenvalues and right eigenvectors of :func:`generator_1d`, slowest first.
+
+    :math:`0 = \lambda_0 > \lambda_1 \ge \dots` (:math:`-\lambda_k`: the relaxation rates),
+    from the symmetric form :math:`\Pi^{-1/2}L\,\Pi^{1/2}` (detailed balance); by the Witten
+    transform they are the energies of the imaginary-time Schrödinger operator with potential
+    :math:`|H'|^2/4T - H''/2`.
+
+    Args:
+      H: the potential at the cell centres, ``[n]``.
+      x: the cell centres, ``[n]`` (uniform).
+      T: the temperature, a scalar > 0 (traced).
+      n_modes: how many modes to return (static int in ``[1, n]``); None for all ``n``.
+
+    Returns:
+      :class:`Spectrum`.
+
+    Raises:
+      ValueError: as :func:`generator_1d`, and if ``n_modes`` is not an int in ``[1, n]``.
+
+    References:
+      :cite:t:`risken1989fokker`.
+
+    Examples:
+      Ornstein–Uhlenbeck (:math:`H = q^2/2`): :math:`0, -1, -2, \dots` up to the grid error:
+
+      >>> x = jnp.linspace(-8.0, 8.0, 400)
+      >>> sp = fokker_planck.spectrum_1d(x**2 / 2, x, 0.5, n_modes=3)
+      >>> print(*(f"{float(v):.2f}" for v in sp.eigenvalues[1:]))
+      -1.00 -2.00
+    """
+    fn = "spectrum_1d"
+    H, T, dx = _prep(fn, H, x, T)
+    n = H.shape[0]
+    n_modes = n if n_modes is None else n_modes
+    checks.check_int(fn, "n_modes", n_modes)
+    if n_modes > n:
+        checks.fail(fn, "n_modes", f"must be <= the number of cells {n}", n_modes)
+    return _spectrum_kernel(H, T, dx, n_modes=n_modes)
 
 
 class Evolution(NamedTuple):
-    """Densities ``p`` ``[n_times, n]`` at ``times`` ``[n_times]`` and their mass."""
-    times: jax.Array
+    """Solution of the semi-discrete 1-D Fokker–Planck equation at a set of times.
+
+    Attributes:
+      p: the density at the last time, ``times[-1]``, ``[n]``.
+      path: the densities ``[n_times + 1, n]``: the initial density ``p0`` (normalised to
+        mass 1) first, then the density at each entry of ``times``.
+      t: the times of the rows of ``path``, ``[n_times + 1]``: ``0``, then ``times``.
+      mass: ``sum(path[k])·dx`` for every row ``k``, ``[n_times + 1]`` (1 up to round-off:
+        the flow conserves mass).
+    """
     p: jax.Array
+    path: jax.Array
+    t: jax.Array
     mass: jax.Array
 
 
 def evolve_1d(p0, H, x, T, times) -> Evolution:
     r"""Exact-in-time solution :math:`p(t) = e^{tL}p_0` of the semi-discrete equation.
 
-    Uses the eigendecomposition of the symmetric form, so any set of ``times`` costs one
-    ``eigh``; there is no time-step error, only the spatial (second-order) error.
+    Uses the eigendecomposition of the symmetric form of ``L``, so any set of times costs one
+    ``eigh``: there is no time-step error, only the spatial (second-order) error.
 
     Args:
-      p0: initial density on the cells ``[n]`` (non-negative; normalised to mass 1 here).
-      H, x, T: as in :func:`generator_1d`.
-      times: ``[n_times]`` non-negative times.
+      p0: the initial density on the cells, ``[n]``, ``>= 0`` with positive mass (normalised
+        to mass 1 here).
+      H: the potential at the cell centres, ``[n]``.
+      x: the cell centres, ``[n]`` (uniform).
+      T: the temperature, a scalar > 0 (traced).
+      times: the times after the start at which to report the density, ``[n_times]``:
+        strictly increasing and ``> 0`` (traced). The start :math:`t = 0` is always
+        ``path[0]``; do not include it.
+
+    Returns:
+      :class:`Evolution` whose ``path`` holds ``p0`` and then ``p(times)``.
+
+    Raises:
+      ValueError: as :func:`generator_1d`, and if ``p0`` is not ``[n]``, ``>= 0`` with positive
+        mass, or ``times`` is not a strictly increasing ``[n_times]`` array of positive times.
+
+    Examples:
+      Mass starting in the right well of :math:`H = (q^2-1)^2` relaxes to the Boltzmann law:
+
+      >>> x = (jnp.arange(120) + 0.5) / 20 - 3.0
+      >>> p0 = jnp.where(jnp.abs(x - 1.0) < 0.1, 1.0, 0.0)
+      >>> run = fokker_planck.evolve_1d(p0, (x**2 - 1) ** 2, x, 0.5, jnp.array([1.0, 10.0, 50.0]))
+      >>> run.path.shape, run.t.tolist()                  # p0 first, at t = 0
+      ((4, 120), [0.0, 1.0, 10.0, 50.0])
+      >>> right = (run.path * (x > 0)).sum(axis=1) * 0.05  # mass in the right well
+      >>> print(*(f"{float(m):.2f}" for m in right))
+      1.00 0.92 0.55 0.50
     """
-    H, x, T, dx = _prep("evolve_1d", H, x, T)
-    checks.check_ndim("evolve_1d", "p0", p0, 1, "[n]")
-    checks.check_same_shape("evolve_1d", "p0", p0, "x", x)
-    checks.check_positive("evolve_1d", "p0", p0, allow_zero=True)
-    checks.check_ndim("evolve_1d", "times", times, 1, "[n_times]")
-    checks.check_positive("evolve_1d", "times", times, allow_zero=True)
-    if checks.is_concrete(p0) and float(np.sum(p0)) <= 0:
-        checks.fail("evolve_1d", "p0", "must have positive mass", p0)
+    fn = "evolve_1d"
+    H, T, dx = _prep(fn, H, x, T)
+    checks.check_same_shape(fn, "p0", p0, "x", x)
+    checks.check_positive(fn, "p0", p0, allow_zero=True)
+    if checks.is_concrete(p0) and not float(jnp.sum(jnp.asarray(p0))) > 0:
+        checks.fail(fn, "p0", "must have positive mass", p0)
+    checks.check_increasing(fn, "times", times, min_points=1)
+    checks.check_interval(fn, "times", times, 0, None, closed="neither")
     return _evolve_kernel(jnp.asarray(p0, H.dtype), H, T, dx, jnp.asarray(times, H.dtype))
 
 
@@ -186,238 +326,95 @@ def _evolve_kernel(p0, H, T, dx, times):
     lam, V = jnp.linalg.eigh(_symmetric_generator(H, T, dx))
     lam = jnp.minimum(lam, 0.0)
     half = -(H - H.min()) / (2 * T)
-    # p(t) = Π^{1/2} V e^{Λt} Vᵀ Π^{-1/2} p0, with Π^{-1/2} p0 formed in log space.
+    # p(t) = Π^{1/2} V e^{Λt} Vᵀ Π^{-1/2} p0; the guard keeps 0·e^{large} out of Π^{-1/2} p0.
     y0 = V.T @ jnp.where(p0 > 0, p0 * jnp.exp(-half), 0.0)
     p = jnp.exp(half)[None, :] * ((jnp.exp(times[:, None] * lam[None, :]) * y0[None, :]) @ V.T)
-    p = jnp.maximum(p, 0.0)
-    return Evolution(times, p, p.sum(axis=1) * dx)
+    path = jnp.concatenate([p0[None], jnp.maximum(p, 0.0)])
+    return Evolution(path[-1], path, jnp.concatenate([jnp.zeros_like(times[:1]), times]),
+                     path.sum(axis=1) * dx)
+
+
+@jax.jit
+def _free_energy_kernel(p, H, T, dx):
+    return jnp.sum(p * H) * dx + T * jnp.sum(xlogy(p, p)) * dx
 
 
 def free_energy(p, H, x, T):
-    r"""Free energy :math:`F[p] = \int p H\,dx + T\int p\ln p\,dx` of a density on the cells;
-    it decreases monotonically under the Fokker–Planck flow and is minimal at
-    :math:`e^{-H/T}/Z`, where it equals :math:`-T\ln Z`."""
-    H, x, T, dx = _prep("free_energy", H, x, T)
-    checks.check_same_shape("free_energy", "p", p, "x", x)
-    checks.check_positive("free_energy", "p", p, allow_zero=True)
-    p = jnp.asarray(p, H.dtype)
-    plogp = jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, p, 1.0)), 0.0)
-    return jnp.sum(p * H) * dx + T * jnp.sum(plogp) * dx
+    r"""The free energy of a density on the cells,
 
+    .. math:: F[p] = \int p\,H\,dx + T\int p\ln p\,dx \qquad (0\ln 0 = 0).
 
-def dissipation(p, H, x, T):
-    r"""Free-energy dissipation :math:`\int p\,|\partial_x(H + T\ln p)|^2\,dx` of a positive density
-    on the cells (centred differences inside, one-sided at the two walls; trapezoid-free
-    midpoint quadrature). Along the Fokker–Planck flow :math:`dF/dt = -` this quantity
-    (the JKO / Wasserstein gradient-flow identity); :func:`free_energy` gives F.
+    It decreases monotonically along the Fokker–Planck flow and is minimal at
+    :math:`e^{-H/T}/Z`, where it equals :math:`-T\ln Z`.
+
+    Args:
+      p: a density on the cells, ``[n]``, ``>= 0`` (traced).
+      H: the potential at the cell centres, ``[n]``.
+      x: the cell centres, ``[n]`` (uniform).
+      T: the temperature, a scalar > 0 (traced).
+
+    Returns:
+      :math:`F[p]`, a scalar.
+
+    Raises:
+      ValueError: as :func:`generator_1d`, and if ``p`` does not have the shape of ``x`` or
+        has a negative entry.
+
+    References:
+      :cite:t:`jordan1998variational`.
+
+    Examples:
+      At the Boltzmann law :math:`F = -T\ln Z`; for :math:`H = x` on ``[0, 1]``,
+      :math:`Z = T(1 - e^{-1/T})`:
+
+      >>> x = (jnp.arange(50) + 0.5) / 50
+      >>> pb = fokker_planck.boltzmann_1d(x, x, 0.5)
+      >>> print(f"{float(fokker_planck.free_energy(pb, x, x, 0.5)):.3f}")   # -T ln Z
+      0.419
     """
-    H, x, T, dx = _prep("dissipation", H, x, T)
-    checks.check_same_shape("dissipation", "p", p, "x", x)
-    checks.check_positive("dissipation", "p", p)
-    p = jnp.asarray(p, H.dtype)
+    p, H, T, dx = _prep_density("free_energy", p, H, x, T)
+    return _free_energy_kernel(p, H, T, dx)
+
+
+@jax.jit
+def _dissipation_kernel(p, H, T, dx):
     mu = H + T * jnp.log(p)
     return jnp.sum(p * jnp.gradient(mu, dx) ** 2) * dx
 
 
-# ----------------------------------------------------------------------------------------------
-# Two dimensions: general drift, diagonal diffusion, stationary state and current.
-# ----------------------------------------------------------------------------------------------
+def dissipation(p, H, x, T):
+    r"""The free-energy dissipation :math:`\int p\,|\partial_x(H + T\ln p)|^2\,dx` of a
+    positive density on the cells.
 
-def _uniform_axis(fn, arg, x):
-    checks.check_ndim(fn, arg, x, 1, "[n]")
-    n = np.shape(x)[0]
-    if n < 3:
-        raise ValueError(f"{fn}: `{arg}` must hold at least 3 cells; got {n}.")
-    checks.check_finite(fn, arg, x)
-    if checks.is_concrete(x):
-        d = np.diff(np.asarray(x, np.float64))
-        if np.any(d <= 0) or np.ptp(d) > 1e-4 * abs(d.mean()):
-            raise ValueError(f"{fn}: `{arg}` must be uniform, increasing cell centres; got "
-                             f"spacings between {d.min():.3g} and {d.max():.3g}.")
-
-
-def _prep_2d(fn, drift, diffusion, x, y):
-    """Validate the inputs and evaluate the fields; returns ``(fields, dx, dy)``."""
-    for name, f in (("drift", drift), ("diffusion", diffusion)):
-        if not callable(f):
-            checks.fail(fn, name, "must be callable (q: [2] -> [2])", type(f).__name__)
-    _uniform_axis(fn, "x", x)
-    _uniform_axis(fn, "y", y)
-    dtype = working_dtype(x, y)
-    x, y = jnp.asarray(x, dtype), jnp.asarray(y, dtype)
-    for name, f in (("drift", drift), ("diffusion", diffusion)):
-        shape = jax.eval_shape(f, jax.ShapeDtypeStruct((2,), dtype)).shape
-        if shape != (2,):
-            raise ValueError(f"{fn}: `{name}` must map a point q: [2] to [2]; got output "
-                             f"shape {shape}.")
-    fields = _fields_2d(drift, diffusion, x, y)
-    if checks.is_concrete(*fields):
-        bx, by, Dx, Dy, Dc = fields
-        for name, v in (("drift", (bx, by)), ("diffusion", (Dc, Dx, Dy))):
-            bad = sum(int(np.sum(~np.isfinite(np.asarray(a)))) for a in v)
-            if bad:
-                raise ValueError(f"{fn}: `{name}` must be finite on the grid (cell centres and "
-                                 f"faces); got {bad} non-finite values.")
-        lo = min(float(jnp.min(a)) for a in (Dc, Dx, Dy))
-        if lo <= 0:
-            raise ValueError(f"{fn}: `diffusion` must be positive on the grid (cell centres and "
-                             f"faces); got a minimum of {lo:.3g}.")
-    return fields, x[1] - x[0], y[1] - y[0]
-
-
-@partial(jax.jit, static_argnums=(0, 1))
-def _fields_2d(drift, diffusion, x, y):
-    """Drift and diffusion where the scheme needs them (one compiled evaluation)."""
-    field = lambda f, X, Y: jax.vmap(jax.vmap(f))(jnp.stack(jnp.meshgrid(X, Y, indexing="ij"), -1))
-    xf, yf = 0.5 * (x[1:] + x[:-1]), 0.5 * (y[1:] + y[:-1])
-    bx, Dx = field(drift, xf, y)[..., 0], field(diffusion, xf, y)[..., 0]
-    by, Dy = field(drift, x, yf)[..., 1], field(diffusion, x, yf)[..., 1]
-    return bx, by, Dx, Dy, field(diffusion, x, y)
-
-
-def _rates(fields, dx, dy):
-    """Jump rates (all >= 0) of the finite-volume chain: ``rx_up[i, j]`` from cell ``(i, j)``
-    to ``(i+1, j)`` and ``rx_dn[i, j]`` back (``[nx-1, ny]``); likewise in y (``[nx, ny-1]``)."""
-    bx, by, Dx, Dy, Dc = fields
-    return (*_sg_rates(bx, Dx, Dc[..., 0], dx, axis=0), *_sg_rates(by, Dy, Dc[..., 1], dy, axis=1))
-
-
-def _sg_rates(b_face, D_face, D_centre, h, axis):
-    r"""Scharfetter–Gummel flux :math:`J = a w - w'` for :math:`w = D p`, :math:`a = b/D` at the
-    face: :math:`J_{i+1/2} = [B(-ah)\,w_i - B(ah)\,w_{i+1}]/h` (exact for constant ``a``)."""
-    z = b_face / D_face * h
-    lo = jax.lax.slice_in_dim(D_centre, 0, D_centre.shape[axis] - 1, axis=axis)
-    hi = jax.lax.slice_in_dim(D_centre, 1, D_centre.shape[axis], axis=axis)
-    return bernoulli_fn(-z) * lo / h**2, bernoulli_fn(z) * hi / h**2
-
-
-def _apply_2d(p, rx_up, rx_dn, ry_up, ry_dn):
-    """``L p`` and the face fluxes (per unit time, per cell width) for the rate arrays."""
-    fx = rx_up * p[:-1] - rx_dn * p[1:]             # net rate across x-faces   [nx-1, ny]
-    fy = ry_up * p[:, :-1] - ry_dn * p[:, 1:]       # net rate across y-faces   [nx, ny-1]
-    zx, zy = jnp.zeros_like(p[:1]), jnp.zeros_like(p[:, :1])
-    Fx = jnp.concatenate([zx, fx, zx], 0)
-    Fy = jnp.concatenate([zy, fy, zy], 1)
-    return -(Fx[1:] - Fx[:-1]) - (Fy[:, 1:] - Fy[:, :-1]), Fx, Fy
-
-
-def generator_2d(drift, diffusion, x, y):
-    r"""The dense ``[nx·ny, nx·ny]`` generator ``L`` of :func:`solve_2d`'s scheme (row-major
-    cells, index ``i·ny + j``; columns sum to zero). Meant for small grids and for checking;
-    :func:`solve_2d` never forms it.
-
-    Args: as :func:`solve_2d`.
-    """
-    fields, dx, dy = _prep_2d("generator_2d", drift, diffusion, x, y)
-    rx_up, rx_dn, ry_up, ry_dn = _rates(fields, dx, dy)
-    nx, ny = rx_up.shape[0] + 1, ry_up.shape[1] + 1
-    E = jnp.eye(nx * ny, dtype=rx_up.dtype).reshape(nx * ny, nx, ny)
-    cols = jax.vmap(lambda e: _apply_2d(e, rx_up, rx_dn, ry_up, ry_dn)[0].ravel())(E)
-    return cols.T
-
-
-class Stationary2D(NamedTuple):
-    r"""Stationary state of the 2-D Fokker–Planck equation on a grid.
-
-    Attributes:
-      p: density on the cells ``[nx, ny]``, ``sum(p)·dx·dy = 1``.
-      jx: probability current through the x-faces ``[nx+1, ny]`` (zero at the walls).
-      jy: probability current through the y-faces ``[nx, ny+1]`` (zero at the walls).
-      current: the current at the cell centres ``[nx, ny, 2]`` (mean of the two faces).
-      residual: ``max |L p| / max(|diag L|·p)``, the relative residual of the discrete
-        stationary equation (round-off level when the solve succeeded).
-    """
-    p: jax.Array
-    jx: jax.Array
-    jy: jax.Array
-    current: jax.Array
-    residual: jax.Array
-
-
-def solve_2d(drift, diffusion, x, y) -> Stationary2D:
-    r"""Stationary density and probability current of
-    :math:`\partial_t p = -\nabla\cdot J,\; J = b\,p - \nabla\cdot(D\,p)` on a rectangle with
-    zero-flux walls.
-
-    This is the Fokker–Planck equation of the Itô SDE :math:`dq = b\,dt + \sqrt{2D}\,dW` with a
-    diagonal diffusion tensor :math:`D = \mathrm{diag}(D_1(q), D_2(q))`. The drift need not be a
-    gradient and :math:`D` may depend on the state: then the stationary state is in general
-    *not* of Boltzmann form and carries a divergence-free, non-zero current :math:`J`.
-
-    Discretisation: finite volumes on the cell centres ``x × y`` with, in each direction, the
-    Scharfetter–Gummel flux of :math:`w = D_k p` with velocity :math:`b_k/D_k` taken at the
-    face. The result is a continuous-time Markov chain on the cells (non-negative rates), so
-    the discrete stationary density is positive and unique. Second order in the spacing.
-
-    Solver: the generator is block tridiagonal (blocks = columns of constant ``x``, with
-    *diagonal* couplings between neighbouring columns). A twisted block elimination runs from
-    both walls towards the middle column, whose ``ny × ny`` Schur complement is singular; its
-    null vector (SVD) is back-substituted outwards. All pivots are Schur complements of
-    proper principal submatrices of a singular irreducible M-matrix, so they are nonsingular
-    and the back-substitution factors are non-negative. Cost ``O(nx·ny³)``, memory
-    ``O(nx·ny²)``; no matrix of size ``(nx·ny)²`` is formed.
+    Along the Fokker–Planck flow :math:`dF/dt` is minus this (the JKO / Wasserstein
+    gradient-flow identity; :func:`free_energy` gives F). Centred differences inside,
+    one-sided at the walls, midpoint quadrature.
 
     Args:
-      drift: ``b(q) -> [2]`` for a point ``q: [2]`` (JAX-traceable).
-      diffusion: ``(D_1(q), D_2(q)) -> [2]``, the diagonal of the diffusion tensor (``> 0``).
-        It is ``½`` of the noise covariance per unit time: ``D = T·I`` for
-        :math:`dq = -\nabla H\,dt + \sqrt{2T}\,dW`.
-      x, y: uniform cell centres ``[nx]``, ``[ny]`` (at least 3 each).
+      p: a density on the cells, ``[n]``, ``> 0`` (traced).
+      H: the potential at the cell centres, ``[n]``.
+      x: the cell centres, ``[n]`` (uniform).
+      T: the temperature, a scalar > 0 (traced).
 
     Returns:
-      :class:`Stationary2D`, in the dtype of ``x`` and ``y``.
+      The dissipation, a scalar :math:`\ge 0`.
+
+    Raises:
+      ValueError: as :func:`generator_1d`, and if ``p`` does not have the shape of ``x`` or is
+        not ``> 0``.
+
+    References:
+      :cite:t:`jordan1998variational`.
+
+    Examples:
+      It vanishes at the Boltzmann law; for ``p = 1`` and ``H = x`` it is :math:`\int H'^2 = 1`:
+
+      >>> x = (jnp.arange(100) + 0.5) / 100
+      >>> pb = fokker_planck.boltzmann_1d(x, x, 0.5)
+      >>> print(f"{float(fokker_planck.dissipation(pb, x, x, 0.5)):.4f}")
+      0.0000
+      >>> print(f"{float(fokker_planck.dissipation(jnp.ones(100), x, x, 0.5)):.4f}")
+      1.0000
     """
-    fields, dx, dy = _prep_2d("solve_2d", drift, diffusion, x, y)
-    return _solve_2d_kernel(fields, dx, dy)
-
-
-def _column_blocks(rx_up, rx_dn, ry_up, ry_dn):
-    """Diagonal blocks ``A_i`` ``[nx, ny, ny]`` and the column couplings of the generator."""
-    ny = ry_up.shape[1] + 1
-    z_x, z_y = jnp.zeros_like(rx_up[:1]), jnp.zeros_like(ry_up[:, :1])
-    out = (jnp.concatenate([rx_up, z_x], 0) + jnp.concatenate([z_x, rx_dn], 0)
-           + jnp.concatenate([ry_up, z_y], 1) + jnp.concatenate([z_y, ry_dn], 1))
-    eye = jnp.eye(ny, dtype=rx_up.dtype)
-    # A_i[j, j-1] = ry_up[i, j-1] (inflow from below); A_i[j, j+1] = ry_dn[i, j] (from above).
-    idx = jnp.arange(ny - 1)
-    A = (-out[:, :, None] * eye).at[:, idx + 1, idx].set(ry_up).at[:, idx, idx + 1].set(ry_dn)
-    lower = jnp.concatenate([z_x, rx_up], 0)   # row i receives rx_up[i-1] * p_{i-1}
-    upper = jnp.concatenate([rx_dn, z_x], 0)   # row i receives rx_dn[i] * p_{i+1}
-    return A, lower, upper
-
-
-def _sweep(A, prev, nxt):
-    """Block elimination along a sequence of columns: returns ``X_k`` with
-    ``p_k = X_k p_{k+1}`` (in sequence order) for every column of the sequence."""
-    def step(X_prev, blk):
-        A_k, prev_k, next_k = blk
-        S = A_k + prev_k[:, None] * X_prev
-        X = -jnp.linalg.solve(S, jnp.diag(next_k))
-        return X, X
-    X0 = jnp.zeros_like(A[0])
-    return jax.lax.scan(step, X0, (A, prev, nxt))[1]
-
-
-@jax.jit
-def _solve_2d_kernel(fields, dx, dy):
-    rx_up, rx_dn, ry_up, ry_dn = _rates(fields, dx, dy)
-    A, lower, upper = _column_blocks(rx_up, rx_dn, ry_up, ry_dn)
-    nx = A.shape[0]
-    m = nx // 2
-    XL = _sweep(A[:m], lower[:m], upper[:m])                           # p_i = XL_i p_{i+1}, i < m
-    YR = _sweep(A[m + 1:][::-1], upper[m + 1:][::-1], lower[m + 1:][::-1])  # p_i = YR p_{i-1}
-    S = A[m] + lower[m][:, None] * XL[-1] + upper[m][:, None] * YR[-1]
-    v = jnp.linalg.svd(S)[2][-1]
-    pm = v * jnp.sign(jnp.sum(v))
-    back = lambda p, X: (X @ p, X @ p)
-    left = jax.lax.scan(back, pm, XL[::-1])[1][::-1]                   # columns m-1 … 0
-    right = jax.lax.scan(back, pm, YR[::-1])[1]                        # columns m+1 … nx-1
-    p = jnp.concatenate([left, pm[None], right], 0)
-    p = jnp.maximum(p, 0.0)
-    p = p / (p.sum() * dx * dy)
-    Lp, Fx, Fy = _apply_2d(p, rx_up, rx_dn, ry_up, ry_dn)
-    outflow = -jnp.diagonal(A, axis1=1, axis2=2) * p
-    residual = jnp.max(jnp.abs(Lp)) / jnp.max(outflow)
-    jx, jy = Fx * dx, Fy * dy                   # net rate per cell -> current density
-    current = jnp.stack([0.5 * (jx[1:] + jx[:-1]), 0.5 * (jy[:, 1:] + jy[:, :-1])], -1)
-    return Stationary2D(p, jx, jy, current, residual)
+    p, H, T, dx = _prep_density("dissipation", p, H, x, T, allow_zero=False)
+    return _dissipation_kernel(p, H, T, dx)
