@@ -13,12 +13,21 @@ transport.sinkhorn`` works whichever file ``sinkhorn`` lives in.
 ``fokker_planck``         Scharfetter–Gummel Fokker–Planck solvers (``one_d``, ``two_d``)
 ``evolution``             the Wright–Fisher chain, its stationary law, Wright's density
 ``regimes``               the metric :math:`h \#_\alpha \kappa` and the update covariance
-``cones``                 SPD matrix functions, geodesics, means, distances
+``cones``                 the SPD cone: matrix functions (``matrix_functions``), geodesics,
+                          distances, Karcher means (``geometry``), Wishart laws
+                          (``wishart``), Jordan algebra and characteristic functions
+                          (``jordan``)
+``modular``               Tomita–Takesaki theory of :math:`M_d(\mathbb C)`: modular operator,
+                          conjugation, modular flow, natural cone, KMS
 ``optim``                 covariant gradient descent and its optax limits (``transforms``),
                           test problems (``problems``), experiments (``experiments``)
 ``transport``             entropic OT (``sinkhorn``), closed forms (``gaussian``), the Legendre
                           map (``legendre``), the periodic Monge–Ampère solver
                           (``monge_ampere``)
+``boltzmann``             RBMs and fully visible machines: exact enumeration, Gibbs, CD/PCD,
+                          AIS, ``fit`` (``rbm``, ``exact``, ``sampling``, ``ais``)
+``schrodinger``           lowest eigenstates, split-step propagation (real and imaginary
+                          time), the Witten potential, Madelung residuals
 ``stats``                 histogram KL, TV, KS, slope fits, rank correlation
 ``verify``, ``plotting``  verified numbers and the book's figure style
 ========================  ====================================================================
@@ -71,8 +80,8 @@ The working dtype follows the inputs (float32 stays float32; enable x64 for floa
 Ensemble axes — walkers, chains, replicates, problems — can be sharded over devices with
 ``jax.sharding``; the kernels contain no device logic.
 """
-from geobook import cones, evolution, fokker_planck, optim, regimes, sde, stats, transport, verify
+from geobook import boltzmann, cones, evolution, fokker_planck, modular, optim, regimes, schrodinger, sde, stats, transport, verify
 
 __version__ = "0.1.0"
-__all__ = ["cones", "evolution", "fokker_planck", "optim", "regimes", "sde", "stats", "transport", "verify",
+__all__ = ["boltzmann", "cones", "evolution", "fokker_planck", "modular", "optim", "regimes", "schrodinger", "sde", "stats", "transport", "verify",
            "__version__"]

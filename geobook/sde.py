@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from geobook._src import checks
 from geobook._src.dtypes import working_dtype
 
-__all__ = ["Trajectory", "euler_maruyama", "langevin", "CORRECTIONS"]
+__all__ = ["Trajectory", "euler_maruyama", "langevin", "CORRECTIONS", "nelson"]
 
 CORRECTIONS = ("ito", "riemann", "kinetic")
 
@@ -288,3 +288,105 @@ def _langevin_kernel(key, q0, T, dt, args, *, grad_H, metric, correction, n_step
             return q + a * dt + jnp.einsum("nij,nj->ni", B, z) * sq
 
     return _integrate(key, step, q0, dt, n_steps, save_every)
+
+
+def nelson(key, psi: Callable, q0, *, dt, n_steps: int, hbar=1.0, mass=1.0, t0=0.0,
+           save_every: Optional[int] = None, args: tuple = ()) -> Trajectory:
+    r"""Nelson's stochastic mechanics: the forward diffusion of a given wave function.
+
+    .. math:: dq = \frac{\hbar}{m}\Big(\mathrm{Re} + \mathrm{Im}\Big)
+              \frac{\nabla\psi}{\psi}(q, t)\,dt + \sqrt{\hbar/m}\;dW ,
+
+    i.e. the current velocity :math:`v = \nabla S/m` plus the osmotic velocity
+    :math:`u = \frac{\hbar}{2m}\nabla\ln|\psi|^2`. If the walkers start distributed as
+    :math:`|\psi(\cdot, t_0)|^2` and ψ solves the Schrödinger equation, they stay distributed
+    as :math:`|\psi(\cdot, t)|^2` (Euler–Maruyama: weak order 1 in ``dt``). The noise tensor
+    :math:`(\hbar/m) I` is the inverse metric times a constant — the α = 1 structure.
+
+    Args:
+      key: a JAX PRNG key.
+      psi: the wave function ``psi(q, t, *args) -> []`` (complex) for one walker
+        ``q: [d]`` at time ``t``; derivatives by automatic differentiation.
+      q0: initial positions ``[n_walkers, d]``.
+      dt: time step > 0 (traced).
+      n_steps: number of steps (static).
+      hbar: Planck's constant > 0 (traced).
+      mass: the mass > 0 (traced).
+      t0: the initial time (traced).
+      save_every: as in :func:`euler_maruyama`.
+      args: a tuple of (traced) parameters passed on as ``psi(q, t, *args)``.
+
+    Returns:
+      :class:`Trajectory` in the dtype of ``q0`` (``t`` starts at ``t0``).
+
+    Raises:
+      ValueError: as :func:`euler_maruyama`, and if ``hbar`` or ``mass`` is not > 0, ``t0``
+        is not finite, or ``psi`` is not callable or does not return a scalar.
+
+    References:
+      :cite:t:`nelson1966derivation`.
+
+    Examples:
+      The coherent state :math:`\psi \propto e^{-(x - 2\cos t)^2/2 - 2i x\sin t}` of
+      :math:`V = x^2/2`: the ensemble mean follows :math:`2\cos t` and the variance stays ½.
+
+      >>> psi = lambda q, t: jnp.exp(-(q[0] - 2 * jnp.cos(t)) ** 2 / 2
+      ...                            - 2j * q[0] * jnp.sin(t))
+      >>> q0 = 2 + jax.random.normal(jax.random.key(0), (20_000, 1)) / 2 ** 0.5
+      >>> run = sde.nelson(jax.random.key(1), psi, q0, dt=0.01, n_steps=157)
+      >>> print(f"{float(run.q.mean()):.1f} {float(run.q.var()):.1f}")   # t = π/2
+      0.0 0.5
+    """
+    fn = "nelson"
+    q0, dt, dtype = _check_common(fn, q0, dt, n_steps, save_every, args)
+    checks.check_positive(fn, "hbar", hbar)
+    checks.check_positive(fn, "mass", mass)
+    checks.check_finite(fn, "t0", t0)
+    checks.check_callable(fn, "psi", psi, signature="q: [d], t -> [] complex")
+    d = q0.shape[1]
+    try:
+        out = jax.eval_shape(lambda q, t, a: psi(q, t, *a), jax.ShapeDtypeStruct((d,), dtype),
+                             jax.ShapeDtypeStruct((), dtype), args)
+    except TypeError as e:
+        raise ValueError(f"{fn}: `psi` could not be called as psi(q, t, *args) with q of shape "
+                         f"({d},): {e}") from None
+    if tuple(out.shape) != ():
+        raise ValueError(f"{fn}: `psi` must map (q: [{d}], t) to a scalar; got output shape "
+                         f"{list(out.shape)}.")
+    hm = jnp.asarray(hbar, dtype) / jnp.asarray(mass, dtype)
+    return _nelson_kernel(key, q0, dt, hm, jnp.asarray(t0, dtype), args, psi=psi,
+                          n_steps=n_steps, save_every=save_every)
+
+
+@partial(jax.jit, static_argnames=("psi", "n_steps", "save_every"))
+def _nelson_kernel(key, q0, dt, hm, t0, args, *, psi, n_steps, save_every):
+    dtype = q0.dtype
+
+    def drift(q, t):
+        re = jax.grad(lambda y: jnp.real(psi(y, t, *args)))
+        im = jax.grad(lambda y: jnp.imag(psi(y, t, *args)))
+        z = psi(q, t, *args)
+        g = (re(q) + 1j * im(q)) / z                    # ∇ψ/ψ
+        return (hm * (jnp.real(g) + jnp.imag(g))).astype(dtype)
+
+    vd = jax.vmap(drift, in_axes=(0, None))
+    noise = jnp.sqrt(hm * dt)
+
+    def step(carry, k):
+        q, t = carry
+        q = q + vd(q, t) * dt + noise * jax.random.normal(k, q.shape, dtype)
+        return (q, t + dt), None
+
+    keys = jax.random.split(key, n_steps)
+    if save_every is None:
+        (q, _), _ = jax.lax.scan(step, (q0, t0), keys)
+        return Trajectory(q, q0[None], t0[None])
+    keys = keys.reshape(n_steps // save_every, save_every, *keys.shape[1:])
+
+    def outer(c, ks):
+        c, _ = jax.lax.scan(step, c, ks)
+        return c, c[0]
+
+    (q, _), path = jax.lax.scan(outer, (q0, t0), keys)
+    path = jnp.concatenate([q0[None], path], axis=0)
+    return Trajectory(q, path, t0 + dt * save_every * jnp.arange(path.shape[0], dtype=dtype))

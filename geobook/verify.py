@@ -299,7 +299,13 @@ def register_figure(name: str, *, alt: str, claims: Sequence[str]) -> None:
 
 
 def records(chapter: Optional[str] = None) -> list[dict]:
-    """The in-memory claim records of one chapter (or of all, with None).
+    """The in-memory records (claims and reported values) of one chapter, or of all.
+
+    Args:
+      chapter: a chapter slug, or None for every chapter.
+
+    Returns:
+      A list of record dicts (``kind`` is ``"claim"`` or ``"reported"``).
 
     Examples:
       >>> verify.chapter("00_demo")
@@ -312,8 +318,20 @@ def records(chapter: Optional[str] = None) -> list[dict]:
 
 
 def figures(chapter: Optional[str] = None) -> list[dict]:
-    """The in-memory figure records of one chapter (or of all, with None); see
-    :func:`register_figure`."""
+    """The in-memory figure records of one chapter, or of all; see :func:`register_figure`.
+
+    Args:
+      chapter: a chapter slug, or None for every chapter.
+
+    Returns:
+      A list of figure record dicts (name, alt text, backing claims).
+
+    Examples:
+      >>> verify.chapter("00_demo")
+      >>> verify.figures("00_demo")
+      []
+      >>> verify.reset()
+    """
     return [r for r in _STATE["figures"] if chapter is None or r["chapter"] == chapter]
 
 
@@ -401,6 +419,16 @@ def show_report():
 
     Returns:
       The records shown (empty when ``GEOBOOK_CLAIMS_DIR`` is not set: outside a build).
+
+    Examples:
+      Outside a build there is nothing to show:
+
+      >>> import os
+      >>> os.environ.pop(verify.CLAIMS_ENV, None) is None or True
+      True
+      >>> verify.show_report()
+      <IPython.core.display.HTML object>
+      []
     """
     from IPython.display import HTML, display
     d = os.environ.get(CLAIMS_ENV)
