@@ -25,6 +25,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
+sys.path.insert(0, str(ROOT))
 from geobook import sde  # noqa: E402
 
 
@@ -244,12 +245,16 @@ def run_problem(name, impls, repeats, meta):
     return out
 
 
+PROBLEMS = ("langevin", "adam", "cgd_scaling", "sinkhorn", "sinkhorn_batch", "gaussian_w2",
+            "schrodinger_eigen", "schrodinger_split_step", "rbm_pcd")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", nargs="*", default=None,
-                    help="problems to run (langevin adam cgd_scaling sinkhorn sinkhorn_batch gaussian_w2)")
+                    help="problems to run (" + " ".join(PROBLEMS) + ")")
     ap.add_argument("--out", default=None, help="folder for the JSON results (default: benchmarks/results)")
     args = ap.parse_args(argv)
     ap_out = args.out
@@ -307,6 +312,35 @@ def main(argv=None):
             m5 = {**meta, **extra, "size": f"Gaussian W2^2 of {n_pairs} pairs in d = 10, float64"}
             print(f"gaussian_w2: {m5['size']}; max abs difference {extra['max_abs_difference']:.1e}")
             run_problem("gaussian_w2", impls, args.repeats, m5)
+        if want("schrodinger_eigen"):
+            from schrodinger_bench import eigen_problem
+            N = 512 if args.quick else 4096
+            impls, extra = eigen_problem(N=N, n=4)
+            m7 = {**meta, **extra, "size": f"4 lowest eigenpairs of V = 4(x^2 - 1)^2 on {N} "
+                  "points (Dirichlet, three-point Laplacian), float64"}
+            print(f"schrodinger_eigen: {m7['size']}; max rel eigenvalue difference "
+                  f"{extra['max_rel_eigenvalue_diff']:.1e}")
+            run_problem("schrodinger_eigen", impls, max(args.repeats, 5), m7)
+        if want("schrodinger_split_step"):
+            from schrodinger_bench import split_step_problem
+            steps = 500 if args.quick else 10_000
+            impls, extra = split_step_problem(N=4096, n_steps=steps)
+            m8 = {**meta, **extra, "size": f"{steps} real-time Strang split-step steps of a "
+                  "4096-point wave packet, complex128"}
+            print(f"schrodinger_split_step: {m8['size']}; max abs difference vs NumPy "
+                  f"{extra['max_abs_diff_vs_numpy']:.1e}")
+            run_problem("schrodinger_split_step", impls, args.repeats, m8)
+        if want("rbm_pcd"):
+            from boltzmann_bench import rbm_pcd_problem
+            n_epochs = 2 if args.quick else 10
+            impls, extra = rbm_pcd_problem(n_epochs=n_epochs, n_betas=500 if args.quick else 2000,
+                                           n_seeds=2 if args.quick else 5)
+            m9 = {**meta, **extra, "size": "binarised 8x8 digits (1797 x 64), 64 hidden units, "
+                  f"PCD-1, batch 10, learning rate 0.05, {n_epochs} epochs"}
+            print(f"rbm_pcd: {m9['size']}; AIS log-likelihood per digit geobook "
+                  f"{extra['geobook_ais_loglik_per_digit']:.2f}, scikit-learn "
+                  f"{extra['sklearn_ais_loglik_per_digit']:.2f}")
+            run_problem("rbm_pcd", impls, args.repeats, m9)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Benchmarks of geobook.schrodinger (wired into run.py by the lead).
+"""Benchmarks of geobook.schrodinger (run through benchmarks/run.py --only schrodinger_eigen schrodinger_split_step).
 
 * ``eigen_problem``: the 4 lowest eigenpairs of the 1-D double well V = 4(x² − 1)² on
   4 096 points (Dirichlet, three-point Laplacian, float64) against scipy's ``eigsh`` in
@@ -92,18 +92,3 @@ def split_step_problem(N=4096, n_steps=10_000, dt=1e-3):
 
     return {"geobook.schrodinger.split_step": ours,
             "numpy (same algorithm)": lambda: _numpy_split_step(psi0, V, k2, dt, n_steps)}, extra
-
-
-if __name__ == "__main__":
-    from run import _time
-    for name, prob in (("schrodinger_eigen", eigen_problem),
-                       ("schrodinger_split_step", split_step_problem)):
-        impls, extra = prob()
-        rows = {k: _time(f, 5)[:2] for k, f in impls.items()}
-        print(name, extra)
-        for k, (first, med) in rows.items():
-            print(f"  {k:40s} first {first:.4f} s  median {med:.4f} s")
-        g = [k for k in rows if k.startswith("geobook")][0]
-        for k in rows:
-            if not k.startswith("geobook"):
-                print(f"  ratio geobook / {k}: {rows[g][1] / rows[k][1]:.3f}")

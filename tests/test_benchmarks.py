@@ -22,8 +22,9 @@ def test_benchmark_runner_quick(tmp_path):
                         "--out", str(tmp_path)], capture_output=True, text=True, env=env, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     names = {p.name for p in tmp_path.glob("*.json")}
-    assert names == {f"{n}_cpu_quick.json" for n in ("langevin", "adam", "cgd_scaling", "sinkhorn",
-                                                               "sinkhorn_batch", "gaussian_w2")}
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from run import PROBLEMS
+    assert names == {f"{n}_cpu_quick.json" for n in PROBLEMS}
     for name in names - {"cgd_scaling_cpu_quick.json"}:
         res = json.loads((tmp_path / name).read_text())
         assert res["best_geobook"].startswith("geobook") and res["ratios"]
@@ -37,3 +38,9 @@ def test_benchmark_runner_quick(tmp_path):
     assert sb["geobook_max_l1_error"] <= 1e-6
     w2 = json.loads((tmp_path / "gaussian_w2_cpu_quick.json").read_text())
     assert w2["max_abs_difference"] < 1e-10
+    eig = json.loads((tmp_path / "schrodinger_eigen_cpu_quick.json").read_text())
+    assert eig["max_rel_eigenvalue_diff"] < 1e-8 and eig["min_eigenvector_overlap"] > 1 - 1e-8
+    ss = json.loads((tmp_path / "schrodinger_split_step_cpu_quick.json").read_text())
+    assert ss["max_abs_diff_vs_numpy"] < 1e-10
+    rbm = json.loads((tmp_path / "rbm_pcd_cpu_quick.json").read_text())
+    assert rbm["max_ais_stderr"] < 0.1 and abs(rbm["loglik_difference_geobook_minus_sklearn"]) < 5
