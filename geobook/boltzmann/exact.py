@@ -32,6 +32,7 @@ from geobook.boltzmann.rbm import (RBM, FullyVisible, check_model,
 __all__ = ["MAX_UNITS", "enumerate_states", "log_partition", "marginals", "exact_moments",
            "fisher"]
 
+#: The most units an exact sum enumerates (2**24 states); beyond it use AIS.
 MAX_UNITS = 24
 _CHUNK = 2 ** 14
 

@@ -25,7 +25,7 @@ class MongeAmpereResult(NamedTuple):
       c: the compatibility constant (1 + O(h²); see :func:`monge_ampere_2d`).
       x: the grid ``[n, n, 2]`` (:func:`grid_2d`).
       n_iter: Newton steps taken.
-      error: max |residual| of the discrete equation at ``(u, c)``.
+      error: the largest absolute residual of the discrete equation at ``(u, c)``.
       converged: ``error <= tol``.
 
     Examples:
@@ -200,7 +200,7 @@ def monge_ampere_2d(rho0, rho1, *, n: int = 64, L=1.0, tol=1e-10, max_iter: int 
       rho1: the target density, likewise, of the same mass on the torus (static).
       n: grid points per side (static; even, ``>= 8``).
       L: the period > 0.
-      tol: stop when max |residual| <= ``tol`` (traced).
+      tol: stop when the largest absolute residual is <= ``tol`` (traced).
       max_iter: the most Newton steps (static).
       lin_tol: relative tolerance of the inner linear solves (traced).
       u0: optional starting guess ``[n, n]`` (default 0: the identity map); its dtype is the
