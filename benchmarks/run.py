@@ -246,7 +246,8 @@ def run_problem(name, impls, repeats, meta):
 
 
 PROBLEMS = ("langevin", "adam", "cgd_scaling", "sinkhorn", "sinkhorn_batch", "gaussian_w2",
-            "schrodinger_eigen", "schrodinger_split_step", "rbm_pcd")
+            "schrodinger_eigen", "schrodinger_split_step", "rbm_pcd", "karcher_mean",
+            "affine_distance")
 
 
 def main(argv=None):
@@ -341,6 +342,22 @@ def main(argv=None):
                   f"{extra['geobook_ais_loglik_per_digit']:.2f}, scikit-learn "
                   f"{extra['sklearn_ais_loglik_per_digit']:.2f}")
             run_problem("rbm_pcd", impls, args.repeats, m9)
+        if want("karcher_mean"):
+            from cones_bench import karcher_problem
+            N = 50 if args.quick else 500
+            impls, extra = karcher_problem(N=N, n=16)
+            m10 = {**meta, **extra, "size": f"Karcher mean of {N} SPD 16x16 matrices, "
+                   "Riemannian-gradient tolerance 1e-10, float64"}
+            print(f"karcher_mean: {m10['size']}")
+            run_problem("karcher_mean", impls, args.repeats, m10)
+        if want("affine_distance"):
+            from cones_bench import distance_problem
+            n_pairs = 500 if args.quick else 10_000
+            impls, extra = distance_problem(n_pairs=n_pairs, n=8)
+            m11 = {**meta, **extra, "size": f"{n_pairs} affine-invariant distances between "
+                   "8x8 SPD pairs, float64"}
+            print(f"affine_distance: {m11['size']}")
+            run_problem("affine_distance", impls, args.repeats, m11)
 
 
 if __name__ == "__main__":

@@ -43,4 +43,6 @@ def test_benchmark_runner_quick(tmp_path):
     ss = json.loads((tmp_path / "schrodinger_split_step_cpu_quick.json").read_text())
     assert ss["max_abs_diff_vs_numpy"] < 1e-10
     rbm = json.loads((tmp_path / "rbm_pcd_cpu_quick.json").read_text())
+    for name in ("karcher_mean", "affine_distance"):
+        assert json.loads((tmp_path / f"{name}_cpu_quick.json").read_text())["max_rel_diff"] < 1e-8
     assert rbm["max_ais_stderr"] < 0.1 and abs(rbm["loglik_difference_geobook_minus_sklearn"]) < 5
