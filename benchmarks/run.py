@@ -247,7 +247,7 @@ def run_problem(name, impls, repeats, meta):
 
 PROBLEMS = ("langevin", "adam", "cgd_scaling", "sinkhorn", "sinkhorn_batch", "gaussian_w2",
             "schrodinger_eigen", "schrodinger_split_step", "rbm_pcd", "karcher_mean",
-            "affine_distance")
+            "affine_distance", "ising")
 
 
 def main(argv=None):
@@ -275,6 +275,15 @@ def main(argv=None):
         m1 = {**meta, "size": f"{n_w} walkers x {n_s} steps, 2-D double well, float32"}
         print(f"langevin: {m1['size']} on {meta['device_kind']} ({len(jax.devices())} devices)")
         run_problem("langevin", langevin_problem(n_w, n_s), args.repeats, m1)
+
+    if want("ising"):
+        from rg_bench import ising_problem
+        L, n_sw = (64, 200) if args.quick else (256, 1000)
+        impls, extra = ising_problem(L=L, n_sweeps=n_sw)
+        m12 = {**meta, **extra, "size": f"{L}^2 Ising lattice at T = 2.269, {n_sw} checkerboard "
+               "Metropolis sweeps, float32"}
+        print(f"ising: {m12['size']}; energy difference {extra['energy_diff_over_se']:.2f} s.e.")
+        run_problem("ising", impls, args.repeats, m12)
 
     with jax.enable_x64(True):
         if want("adam"):

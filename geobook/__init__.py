@@ -28,6 +28,9 @@ transport.sinkhorn`` works whichever file ``sinkhorn`` lives in.
                           AIS, ``fit`` (``rbm``, ``exact``, ``sampling``, ``ais``)
 ``schrodinger``           lowest eigenstates, split-step propagation (real and imaginary
                           time), the Witten potential, Madelung residuals
+``rg``                    renormalisation: exact 1-D Ising decimation and transfer matrix
+                          (``one_d``), Gaussian decimation as a Schur complement
+                          (``gaussian``), 2-D Ising Metropolis and block spins (``lattice``)
 ``stats``                 histogram KL, TV, KS, slope fits, rank correlation
 ``verify``, ``plotting``  verified numbers and the book's figure style
 ========================  ====================================================================
@@ -80,8 +83,8 @@ The working dtype follows the inputs (float32 stays float32; enable x64 for floa
 Ensemble axes — walkers, chains, replicates, problems — can be sharded over devices with
 ``jax.sharding``; the kernels contain no device logic.
 """
-from geobook import boltzmann, cones, evolution, fokker_planck, modular, optim, regimes, schrodinger, sde, stats, transport, verify
+from geobook import boltzmann, cones, evolution, fokker_planck, modular, optim, regimes, rg, schrodinger, sde, stats, transport, verify
 
 __version__ = "0.1.0"
-__all__ = ["boltzmann", "cones", "evolution", "fokker_planck", "modular", "optim", "regimes", "schrodinger", "sde", "stats", "transport", "verify",
+__all__ = ["boltzmann", "cones", "evolution", "fokker_planck", "modular", "optim", "regimes", "rg", "schrodinger", "sde", "stats", "transport", "verify",
            "__version__"]

@@ -45,4 +45,5 @@ def test_benchmark_runner_quick(tmp_path):
     rbm = json.loads((tmp_path / "rbm_pcd_cpu_quick.json").read_text())
     for name in ("karcher_mean", "affine_distance"):
         assert json.loads((tmp_path / f"{name}_cpu_quick.json").read_text())["max_rel_diff"] < 1e-8
+    assert abs(json.loads((tmp_path / "ising_cpu_quick.json").read_text())["energy_diff_over_se"]) < 4
     assert rbm["max_ais_stderr"] < 0.1 and abs(rbm["loglik_difference_geobook_minus_sklearn"]) < 5
