@@ -80,6 +80,17 @@ def _current() -> str:
     return _STATE["chapter"]
 
 
+def _new_name(fn: str, name) -> str:
+    """The current chapter, after checking that ``name`` is a new identifier in it."""
+    chap = _current()
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"{fn}: `name` must be an identifier (letters, digits, '_', '-'); "
+                         f"got {name!r}.")
+    if any(r["name"] == name for r in _STATE["records"] if r["chapter"] == chap):
+        raise ValueError(f"{fn}: `name` {name!r} is already used in chapter {chap!r}.")
+    return chap
+
+
 def _write(rec: dict) -> None:
     d = os.environ.get(CLAIMS_ENV)
     if d:
@@ -146,7 +157,7 @@ def claim(name: str, value, *, expected=None, rtol=None, atol=None, lower=None, 
     Raises:
       ClaimError: if the check fails (the record is kept, marked failed).
       ValueError: if the arguments do not define a check, or the name is not an identifier
-        or is already claimed in this chapter.
+        or is already used in this chapter.
       RuntimeError: if no chapter was declared with :func:`chapter`.
 
     Examples:
@@ -161,12 +172,7 @@ def claim(name: str, value, *, expected=None, rtol=None, atol=None, lower=None, 
       [True, False]
       >>> verify.reset()
     """
-    chap = _current()
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"verify.claim: `name` must be an identifier (letters, digits, '_', "
-                         f"'-'); got {name!r}.")
-    if any(r["name"] == name for r in _STATE["records"] if r["chapter"] == chap):
-        raise ValueError(f"verify.claim: `name` {name!r} is already claimed in chapter {chap!r}.")
+    chap = _new_name("verify.claim", name)
     v = _scalar("verify.claim", "value", value)
     e = _scalar("verify.claim", "expected", expected)
     rt, at = _scalar("verify.claim", "rtol", rtol), _scalar("verify.claim", "atol", atol)
@@ -240,12 +246,7 @@ def reported(name: str, value, *, note: str, fmt: Optional[str] = None):
       [('n_iter', 'reported')]
       >>> verify.reset()
     """
-    chap = _current()
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"verify.reported: `name` must be an identifier (letters, digits, '_', "
-                         f"'-'); got {name!r}.")
-    if any(r["name"] == name for r in _STATE["records"] if r["chapter"] == chap):
-        raise ValueError(f"verify.reported: `name` {name!r} is already used in chapter {chap!r}.")
+    chap = _new_name("verify.reported", name)
     if not isinstance(note, str) or not note.strip():
         raise ValueError(f"verify.reported: `note` must say what {name!r} is; got {note!r}.")
     v = _scalar("verify.reported", "value", value)

@@ -39,7 +39,7 @@ def test_claim_argument_errors():
     with pytest.raises(ValueError, match="`name` must be an identifier"):
         verify.claim("bad name", 1.0, upper=2.0)
     verify.claim("x", 1.0, upper=2.0)
-    with pytest.raises(ValueError, match="already claimed"):
+    with pytest.raises(ValueError, match="already used in chapter"):
         verify.claim("x", 1.0, upper=2.0)
 
 
