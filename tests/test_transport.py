@@ -463,3 +463,37 @@ def test_args_validation(x64):
         with pytest.raises(ValueError) as e:
             call()
         assert msg in str(e.value), (msg, str(e.value))
+
+
+# --- round_plan ---------------------------------------------------------------------------
+def test_round_plan_feasible_and_close(x64):
+    key = jax.random.key(0)
+    x = jax.random.normal(key, (30, 2))
+    y = jax.random.normal(jax.random.key(1), (20, 2)) + 1.0
+    r = tp.sinkhorn(x, y, 0.05, tol=1e-2, max_iter=5)        # deliberately unconverged
+    a, b = jnp.full(30, 1 / 30), jnp.full(20, 1 / 20)
+    R = tp.round_plan(r.plan, a, b)
+    assert float(jnp.min(R)) >= 0
+    np.testing.assert_allclose(R.sum(1), a, atol=1e-12)
+    np.testing.assert_allclose(R.sum(0), b, atol=1e-12)
+    viol = float(jnp.abs(r.plan.sum(1) - a).sum() + jnp.abs(r.plan.sum(0) - b).sum())
+    assert float(jnp.abs(R - r.plan).sum()) <= 2 * viol + 1e-12
+    # a feasible plan never costs less than the exact assignment
+    C = np.asarray(tp.sq_euclidean_cost(x, y))
+    from scipy.optimize import linprog
+    res = linprog(C.ravel(), A_eq=np.vstack([np.kron(np.eye(30), np.ones(20)),
+                                             np.kron(np.ones(30), np.eye(20))]),
+                  b_eq=np.concatenate([a, b]), bounds=(0, None))
+    assert float(jnp.sum(R * C)) >= res.fun - 1e-10
+
+
+def test_round_plan_keeps_a_feasible_plan(x64):
+    P = jnp.outer(jnp.array([0.2, 0.8]), jnp.array([0.5, 0.5]))
+    np.testing.assert_allclose(tp.round_plan(P, P.sum(1), P.sum(0)), P, atol=1e-15)
+
+
+def test_round_plan_validates():
+    with pytest.raises(ValueError, match="^round_plan:"):
+        tp.round_plan(jnp.ones(3), jnp.ones(3), jnp.ones(3))
+    with pytest.raises(ValueError, match="^round_plan:"):
+        tp.round_plan(-jnp.ones((2, 2)), jnp.ones(2), jnp.ones(2))

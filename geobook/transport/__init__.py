@@ -5,6 +5,7 @@ and a periodic Monge–Ampère solver.
 ``sinkhorn``       :func:`sinkhorn`, :func:`sinkhorn_batch`, :func:`entropic_ot`,
                    :class:`SinkhornResult`, :func:`sq_euclidean_cost`
 ``gaussian``       :func:`gaussian_map`, :func:`gaussian_w2`, :func:`quantile_map_1d`
+``rounding``       :func:`round_plan`
 ``legendre``       :func:`legendre_pushforward`, :class:`LegendreMap`
 ``monge_ampere``   :func:`monge_ampere_2d`, :func:`ma_residual`, :func:`grid_2d`,
                    :func:`periodic_ma_example`, :class:`MongeAmpereResult`,
@@ -29,10 +30,11 @@ from geobook.transport.gaussian import gaussian_map, gaussian_w2, quantile_map_1
 from geobook.transport.legendre import LegendreMap, legendre_pushforward
 from geobook.transport.monge_ampere import (MongeAmpereResult, PeriodicMAExample, grid_2d,
                                             ma_residual, monge_ampere_2d, periodic_ma_example)
+from geobook.transport.rounding import round_plan
 from geobook.transport.sinkhorn import (SinkhornResult, entropic_ot, sinkhorn, sinkhorn_batch,
                                         sq_euclidean_cost)
 
 __all__ = ["SinkhornResult", "sq_euclidean_cost", "sinkhorn", "sinkhorn_batch", "entropic_ot",
            "gaussian_map", "gaussian_w2", "quantile_map_1d", "LegendreMap",
            "legendre_pushforward", "MongeAmpereResult", "ma_residual", "monge_ampere_2d",
-           "PeriodicMAExample", "periodic_ma_example", "grid_2d"]
+           "PeriodicMAExample", "periodic_ma_example", "grid_2d", "round_plan"]
