@@ -152,7 +152,11 @@ def madelung_residual(psi, V, x, *, dt, hbar=1.0, mass=1.0, periodic: bool = Tru
     :math:`O(\Delta t^2)`); space derivatives are spectral on the periodic grid
     (``periodic=True``) or centred second-order differences (``periodic=False``: local, the
     ends excluded). Where :math:`\rho` is tiny the fields are undefined, so only points with
-    :math:`\rho >` ``floor``·max ρ are kept.
+    :math:`\rho >` ``floor``·max ρ are kept. The time-difference error,
+    :math:`\tfrac{\Delta t^2}{6}\partial_t^3 S`, is largest in the tails, where the phase
+    changes fastest; it can exceed a solver's own error (for a Strang split-step solution it
+    does), so compare with the residual of an exact solution sampled at the same times before
+    reading the residual as the solver's error.
 
     Args:
       psi: the wave function at ``n_t >= 3`` times ``[n_t, n]`` (complex), e.g. the ``path``
