@@ -468,3 +468,96 @@ def test_validation_errors():
          rbm, n_chains=10, n_betas=10, base_bias=jnp.zeros(4))
     _err(r"^ais_log_partition: `rbm` must be a boltzmann.RBM", bm.ais_log_partition, key, fv,
          n_chains=10, n_betas=10)
+
+
+# ---------------------------------------------------- exact mean of CD-k, Gaussian-Bernoulli RBM
+def np_cd_expected(W, b, c, data, k):
+    """NumPy reference: visible transition matrix by explicit sums over h, then q T^k."""
+    n_v, n_h = W.shape
+    V, H = states(n_v), states(n_h)
+    sig = lambda x: 1 / (1 + np.exp(-x))
+    T = np.zeros((len(V), len(V)))
+    for i, v in enumerate(V):
+        ph = sig(v @ W + c)
+        for h in H:
+            w_h = np.prod(np.where(h == 1, ph, 1 - ph))
+            pv = sig(W @ h + b)
+            T[i] += w_h * np.prod(np.where(V == 1, pv, 1 - pv), axis=1)
+    q = np.zeros(len(V))
+    for row in data:
+        q[int("".join(str(int(x)) for x in row), 2)] += 1 / len(data)
+    qk = q @ np.linalg.matrix_power(T, k)
+    m = sig(V @ W + c)
+    S = np.concatenate([(V[:, :, None] * m[:, None, :]).reshape(len(V), -1), V, m], 1)
+    return q @ S - qk @ S, T
+
+
+def test_cd_expected_grad_numpy_reference_and_limits(x64):
+    rbm = rand_rbm(11, 3, 2)
+    data = jnp.asarray(states(3)[[0, 3, 5, 5, 6]])
+    flat = lambda m: np.concatenate([np.ravel(m.W), m.b, m.c])
+    for k in (1, 4):
+        ref, T = np_cd_expected(*map(np.asarray, rbm), np.asarray(data), k)
+        np.testing.assert_allclose(flat(bm.cd_expected_grad(rbm, data, k=k)), ref,
+                                   rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(T.sum(1), 1.0, rtol=1e-13)
+    # many sweeps: the chain forgets the data and CD tends to the exact gradient
+    np.testing.assert_allclose(flat(bm.cd_expected_grad(rbm, data, k=400)),
+                               flat(bm.exact_grad(rbm, data)), atol=1e-10)
+    # the Monte Carlo estimate of cd_step agrees within its standard error
+    big = jnp.tile(data, (800, 1))
+    mc = np.array([flat(bm.cd_step(jax.random.key(r), rbm, big, k=2).grad)
+                   for r in range(30)])
+    z = (mc.mean(0) - flat(bm.cd_expected_grad(rbm, data, k=2))) \
+        / (mc.std(0, ddof=1) / np.sqrt(30))
+    assert np.sum(z ** 2) < len(z) + 4 * np.sqrt(2 * len(z))
+    # jit vs eager
+    with jax.disable_jit():
+        eager = flat(bm.cd_expected_grad(rbm, data, k=3))
+    np.testing.assert_allclose(eager, flat(bm.cd_expected_grad(rbm, data, k=3)), rtol=1e-12)
+
+
+def test_gaussian_rbm_free_energy_potential_and_gibbs_mean(x64):
+    rng = np.random.default_rng(0)
+    W, b, c = rng.normal(0, 1, (3, 2)), rng.normal(0, 1, 3), rng.normal(0, 1, 2)
+    gb = bm.GaussianRBM(jnp.asarray(W), jnp.asarray(b), jnp.asarray(c))
+    v = rng.normal(0, 1, (5, 3))
+    # brute force: F(v) = -log sum_h exp(-E(v, h))
+    H = states(2)
+    E = (0.5 * (v ** 2).sum(1)[:, None] - (v @ b)[:, None] - (H @ c)[None]
+         - np.einsum("ki,ij,hj->kh", v, W, H))
+    np.testing.assert_allclose(bm.gaussian_free_energy(gb, jnp.asarray(v)),
+                               -logsumexp(-E, axis=1), rtol=1e-13)
+    # grad of phi = |v|^2/2 - F is the Gibbs mean b + W sigma(c + W^T v)
+    phi = lambda x: 0.5 * x @ x - bm.gaussian_free_energy(gb, x)
+    x = jnp.asarray(v[0])
+    mean = b + W @ (1 / (1 + np.exp(-(c + W.T @ v[0]))))
+    np.testing.assert_allclose(jax.grad(phi)(x), mean, rtol=1e-12)
+    assert np.linalg.eigvalsh(np.asarray(jax.hessian(phi)(x))).min() > -1e-12
+    draws = bm.gaussian_gibbs_step(jax.random.key(1), gb, jnp.tile(x, (100_000, 1)))
+    se = np.asarray(draws.std(0)) / np.sqrt(100_000)
+    assert np.all(np.abs(np.asarray(draws.mean(0)) - mean) < 4 * se)
+    assert bm.gaussian_gibbs_step(jax.random.key(1), gb, x).shape == (3,)
+
+
+def test_cd_expected_and_gaussian_validation_errors():
+    rbm = bm.RBM(jnp.zeros((3, 2)), jnp.zeros(3), jnp.zeros(2))
+    v = jnp.zeros((4, 3))
+    fv = bm.FullyVisible(jnp.zeros((3, 3)), jnp.zeros(3))
+    _err(r"^cd_expected_grad: `k` must be >= 1", bm.cd_expected_grad, rbm, v, k=0)
+    _err(r"^cd_expected_grad: `rbm` must be a boltzmann.RBM", bm.cd_expected_grad, fv, v)
+    _err(r"^cd_expected_grad: `data` must hold only the values \[0, 1\]",
+         bm.cd_expected_grad, rbm, 2 * jnp.ones((2, 3)))
+    big = bm.RBM(jnp.zeros((13, 2)), jnp.zeros(13), jnp.zeros(2))
+    _err(r"^cd_expected_grad: `rbm.W \(rows: visible units\)` must have at most 12",
+         bm.cd_expected_grad, big, jnp.zeros((2, 13)))
+    gb = bm.GaussianRBM(jnp.zeros((3, 2)), jnp.zeros(3), jnp.zeros(2))
+    _err(r"^gaussian_free_energy: `rbm` must be a boltzmann.GaussianRBM",
+         bm.gaussian_free_energy, rbm, jnp.zeros(3))
+    _err(r"^gaussian_free_energy: `v` must have 3 entries", bm.gaussian_free_energy, gb,
+         jnp.zeros(4))
+    _err(r"^gaussian_gibbs_step: `rbm.b` must have 3 entries", bm.gaussian_gibbs_step,
+         jax.random.key(0), bm.GaussianRBM(jnp.zeros((3, 2)), jnp.zeros(4), jnp.zeros(2)),
+         jnp.zeros(3))
+    _err(r"^gaussian_gibbs_step: `v` must be finite", bm.gaussian_gibbs_step,
+         jax.random.key(0), gb, jnp.array([0.0, jnp.nan, 0.0]))
