@@ -237,6 +237,40 @@ def test_optimizer_update_variance_adam_and_sgd(x64):
     assert abs(float(stats.slope_fit(jnp.log(kd), jnp.log(st.variance)).slope)) < 0.02
 
 
+def test_optimizer_update_covariance_sgd_is_kappa_and_adam_sees_correlations(x64):
+    """SGD passes κ through; Adam (b1 = 0, long b2) normalises the diagonal only, so its update
+    covariance is proportional to the correlation matrix of κ, not to the identity."""
+    kap = jnp.array([[4.0, 1.2], [1.2, 1.0]])
+    st = optim.optimizer_update_covariance(jax.random.key(0), optim.sgd(0.1), kap,
+                                           learning_rate=0.1, n_steps=40_000)
+    np.testing.assert_allclose(st.covariance, kap, rtol=0.05, atol=0.05)
+    st = optim.optimizer_update_covariance(jax.random.key(1), optim.adam(1e-3, b1=0.0, eps=1e-12),
+                                           kap, learning_rate=1e-3, n_steps=40_000, burn_in=5_000)
+    c = np.asarray(st.covariance)
+    corr = c[0, 1] / np.sqrt(c[0, 0] * c[1, 1])
+    assert abs(corr - 0.6) < 0.03, corr                       # 1.2 / sqrt(4 * 1) = 0.6
+    np.testing.assert_allclose(np.diag(c), 1.0, rtol=0.05)    # each coordinate normalised
+
+
+def test_optimizer_update_covariance_diagonal_matches_variance(x64):
+    kd, opt = jnp.array([0.1, 1.0, 10.0]), optim.adam(1e-3, b1=0.5, eps=1e-3)
+    kw = dict(learning_rate=1e-3, n_steps=50, burn_in=3)
+    v = optim.optimizer_update_variance(jax.random.key(4), opt, kd, **kw)
+    c = optim.optimizer_update_covariance(jax.random.key(4), opt, jnp.diag(kd), **kw)
+    np.testing.assert_allclose(jnp.diag(c.covariance), v.variance, rtol=1e-10)
+    np.testing.assert_allclose(c.mean, v.mean, rtol=1e-10, atol=1e-15)
+
+
+def test_optimizer_update_covariance_matches_eager(x64):
+    kap, opt = jnp.array([[2.0, 0.5], [0.5, 1.0]]), optim.adam(1e-3, b1=0.0, eps=1e-3)
+    kw = dict(learning_rate=1e-3, n_steps=8, burn_in=3)
+    st = optim.optimizer_update_covariance(jax.random.key(1), opt, kap, **kw)
+    with jax.disable_jit():
+        e = optim.optimizer_update_covariance(jax.random.key(1), opt, kap, **kw)
+    np.testing.assert_allclose(st.covariance, e.covariance, rtol=1e-9, atol=1e-15)
+    assert st.n_steps == 8
+
+
 def test_optimizer_update_variance_matches_eager(x64):
     kd, opt = jnp.array([0.1, 1.0, 10.0]), optim.adam(1e-3, b1=0.0, eps=1e-3)
     kw = dict(learning_rate=1e-3, n_steps=8, burn_in=3)
@@ -313,6 +347,9 @@ class _Unhashable:
     (lambda: optim.optimizer_update_variance(jax.random.key(0), object(), np.ones(2), learning_rate=0.1, n_steps=10), r"optimizer_update_variance: `optimizer` must have a callable `init`"),
     (lambda: optim.optimizer_update_variance(jax.random.key(0), optax.sgd(0.1), -np.ones(2), learning_rate=0.1, n_steps=10), r"optimizer_update_variance: `kappa_diag` must be finite and > 0"),
     (lambda: optim.optimizer_update_variance(jax.random.key(0), optax.sgd(0.1), np.ones(2), learning_rate=0.1, n_steps=1), r"optimizer_update_variance: `n_steps` must be >= 2"),
+    (lambda: optim.optimizer_update_covariance(jax.random.key(0), optax.sgd(0.1), -np.eye(2), learning_rate=0.1, n_steps=10), r"optimizer_update_covariance: `kappa` must be"),
+    (lambda: optim.optimizer_update_covariance(jax.random.key(0), optax.sgd(0.1), np.eye(2), learning_rate=0.0, n_steps=10), r"optimizer_update_covariance: `learning_rate` must be"),
+    (lambda: optim.optimizer_update_covariance(jax.random.key(0), object(), np.eye(2), learning_rate=0.1, n_steps=10), r"optimizer_update_covariance: `optimizer` must have"),
 ])
 def test_validation_messages(call, match):
     with pytest.raises(ValueError, match=match):

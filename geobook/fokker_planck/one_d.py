@@ -170,9 +170,13 @@ def _stationary_kernel(H, T, dx):
 def stationary_1d(H, x, T):
     r"""The stationary density of :func:`generator_1d`, computed as its null vector.
 
-    Solves :math:`L p = 0` with one equation replaced by :math:`\sum_i p_i\,\Delta x = 1` (a
-    direct linear solve on the symmetrised generator). It does not assume the Boltzmann form,
-    so comparing it with :func:`boltzmann_1d` is a genuine check of the scheme.
+    Solves :math:`S y = 0` for the symmetrised generator
+    :math:`S = \Pi^{-1/2} L\,\Pi^{1/2}`, :math:`\Pi = e^{-H/T}`, with one equation replaced by
+    the normalisation, and returns :math:`p = \Pi^{1/2} y` (a direct linear solve). The
+    symmetrisation uses the Boltzmann weights, so the result is Boltzmann by construction:
+    comparing it with :func:`boltzmann_1d` checks the linear algebra, not the scheme. To check
+    that the scheme has the Boltzmann law as its stationary state, test
+    :math:`L\,e^{-H/T} = 0` with :func:`generator_1d` directly.
 
     Args:
       H: the potential at the cell centres, ``[n]``.

@@ -20,7 +20,8 @@ in):
 * ``problems`` — :func:`rosenbrock`, :func:`noisy_quadratic`, :func:`multiplication_task`.
 * ``experiments`` — :func:`trajectory` (an :class:`OptimRun` ``(x, path, t, loss)``),
   :func:`steps_to_reach`, :func:`train`, :func:`effective_dimension`.
-* ``noise`` — :func:`optimizer_update_variance`, :func:`reparametrisation_error`.
+* ``noise`` — :func:`optimizer_update_variance`, :func:`optimizer_update_covariance`,
+  :func:`reparametrisation_error`.
 
 Book chapters: *Covariant gradient descent and the optimiser zoo*, *The power law g ∝ κ^α and
 the map of regimes*, *The efficient-learning regime (α = ½)*.
@@ -30,7 +31,8 @@ from geobook.optim.cgd import cgd
 from geobook.optim.experiments import (OptimRun, TrainingRun, effective_dimension, steps_to_reach,
                                        train, trajectory)
 from geobook.optim.limits import adabelief, adam, natural_gradient, rmsprop, sgd
-from geobook.optim.noise import UpdateStats, optimizer_update_variance, reparametrisation_error
+from geobook.optim.noise import (UpdateCovariance, UpdateStats, optimizer_update_covariance,
+                                 optimizer_update_variance, reparametrisation_error)
 from geobook.optim.problems import (MultiplicationTask, NoisyQuadratic, multiplication_task,
                                     noisy_quadratic, rosenbrock)
 
@@ -39,4 +41,5 @@ __all__ = ["GradientTransformation", "CGDState", "TraceState", "apply_updates", 
            "rosenbrock", "NoisyQuadratic", "noisy_quadratic", "MultiplicationTask",
            "multiplication_task",
            "OptimRun", "trajectory", "steps_to_reach", "reparametrisation_error", "TrainingRun",
-           "train", "effective_dimension", "UpdateStats", "optimizer_update_variance"]
+           "train", "effective_dimension", "UpdateStats", "optimizer_update_variance",
+           "UpdateCovariance", "optimizer_update_covariance"]
