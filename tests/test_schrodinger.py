@@ -212,6 +212,22 @@ def test_split_step_batch_sharded_over_devices():
     np.testing.assert_allclose(out, ref, atol=1e-6)
 
 
+def test_eigenstates_batch_of_potentials_sharded_over_devices(x64):
+    """A batch of potentials (vmap over V) sharded over 2 devices equals the unsharded
+    batch and each single solve."""
+    assert len(jax.devices()) >= 2
+    x = jnp.linspace(-3.0, 3.0, 256)
+    Vs = jnp.stack([a * (x ** 2 - 1) ** 2 for a in (1.0, 2.0, 3.0, 4.0)])
+    solve = jax.vmap(lambda V: sch.eigenstates_1d(V, x, 3).E)
+    ref = solve(Vs)
+    mesh = jax.make_mesh((2,), ("b",), axis_types=(jax.sharding.AxisType.Auto,))
+    out = solve(jax.device_put(Vs, NamedSharding(mesh, P("b"))))
+    assert len(out.sharding.device_set) == 2
+    np.testing.assert_allclose(out, ref, rtol=1e-12)
+    for i in range(4):
+        np.testing.assert_allclose(ref[i], sch.eigenstates_1d(Vs[i], x, 3).E, rtol=1e-10)
+
+
 # ------------------------------------------------------------------ witten, madelung
 
 def test_witten_potential_closed_forms(x64):
