@@ -81,13 +81,12 @@ def test_chapter_executes_and_verifies(path, built_book):
     assert len(figs) >= 3, "every chapter shows at least three verified figures"
     assert len(claims) >= len(figs)
     names = {r["name"] for r in claims}
-    glued = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             assert out.get("output_type") != "error", (path.name, out.get("ename"))
-            meta = out.get("metadata", {}).get("scrapbook", {})
-            if "name" in meta:
-                glued[meta["name"]] = out.get("data", {})
+    # myst-nb keeps the glued outputs of an executed notebook beside it, by name
+    glue_file = built_book.executed / "book" / f"{path.stem}.glue.json"
+    glued = {k: v.get("data", {}) for k, v in json.loads(glue_file.read_text()).items()}
     for f in figs:
         keys = glued.get(f["name"], {})   # myst-nb prefixes glued mime types
         assert any(k.endswith("image/png") for k in keys), f"figure {f['name']} not glued as PNG: {list(keys)}"
@@ -242,8 +241,10 @@ def test_browser_renders_offline(built_book):
             for name in [p.stem for p in CHAPTERS] + ["verification", "intro"]:
                 page.goto(f"{base}/book/{name}.html", wait_until="networkidle")
                 if name != "verification":
-                    page.wait_for_selector("mjx-container", timeout=20000)
-                    assert page.locator("mjx-container").count() > 5
+                    # typeset: the first formula may sit in a closed dropdown or the
+                    # page's contents sidebar, so wait for it to exist, then count visible ones
+                    page.wait_for_selector("mjx-container", state="attached", timeout=20000)
+                    assert page.locator("mjx-container:visible").count() > 5, name
                 ok = page.evaluate("""() => Array.from(document.images).every(
                     i => i.complete && i.naturalWidth > 0)""")
                 assert ok, f"an image failed to load on {name}"
