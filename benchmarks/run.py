@@ -37,6 +37,18 @@ def _time(fn, repeats):
     return first, statistics.median(runs), runs
 
 
+def moment_agreement(a, b):
+    """Largest |difference| of the per-coordinate means and second moments of two walker
+    ensembles ``[n, d]``, in standard errors of the difference (independent samples)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    z = []
+    for f in (lambda x: x, lambda x: x * x):
+        fa, fb = f(a), f(b)
+        se = np.sqrt(fa.var(0) / len(fa) + fb.var(0) / len(fb))
+        z.append(np.abs(fa.mean(0) - fb.mean(0)) / se)
+    return float(np.max(z))
+
+
 # --- problem 1: 2-D double-well Langevin ------------------------------------------------
 def langevin_problem(n_walkers, n_steps, T=0.5, dt=1e-3):
     def grad_H(q):                       # H = (x^2 - 1)^2 + y^2/2, one walker q = (x, y)
@@ -70,6 +82,8 @@ def langevin_problem(n_walkers, n_steps, T=0.5, dt=1e-3):
         qs = jax.device_put(jnp.asarray(q0), NamedSharding(mesh, P("walkers")))
         impls[f"geobook (sharded, {len(jax.devices())} devices)"] = geobook_run(qs)
     impls["numpy"] = numpy_run
+    extra = {"moments_diff_over_se_vs_numpy": moment_agreement(
+        impls["geobook (1 device)"](), numpy_run())}
     try:
         import diffrax
         import lineax as lx
@@ -95,10 +109,65 @@ def langevin_problem(n_walkers, n_steps, T=0.5, dt=1e-3):
         impls["diffrax (Euler)"] = lambda: solve(y0, jax.random.key(0)).block_until_ready()
     except ImportError:
         pass
-    return impls
+    return impls, extra
 
 
 # --- problem 2: Adam on the 1000-dimensional Rosenbrock function ------------------------
+def metric_langevin_problem(n_walkers, n_steps, T=0.5, dt=1e-3, c=1.0):
+    """Riemannian Langevin (the Laplace-Beltrami correction, Cholesky noise) on the 2-D double
+    well with the full metric g(q) = I + c q q^T, against a NumPy loop of the same scheme
+    with the correction and the 2x2 Cholesky factor written out by hand
+    (``metric_drift_numpy``)."""
+    def grad_H(q):
+        return jnp.stack([4 * q[0] * (q[0] ** 2 - 1), q[1]])
+
+    def metric(q):
+        return jnp.eye(2, dtype=q.dtype) + c * jnp.outer(q, q)
+
+    q0 = np.zeros((n_walkers, 2), np.float32)
+    q0[:, 0] = 1.0
+
+    def geobook_run():
+        return sde.langevin(jax.random.key(0), grad_H, jnp.asarray(q0), T=T, dt=dt,
+                            n_steps=n_steps, metric=metric).q.block_until_ready()
+
+    def numpy_run():
+        rng = np.random.default_rng(0)
+        q = q0.copy()
+        f32 = np.float32
+        dt32, s2T, sq = f32(dt), f32(np.sqrt(2 * T)), f32(np.sqrt(dt))
+        for _ in range(n_steps):
+            a, (l11, l21, l22) = metric_drift_numpy(q, T, c)
+            z = rng.standard_normal(q.shape, dtype=np.float32)
+            q[:, 0] += a[:, 0] * dt32 + s2T * sq * (l11 * z[:, 0])
+            q[:, 1] += a[:, 1] * dt32 + s2T * sq * (l21 * z[:, 0] + l22 * z[:, 1])
+        return q
+
+    extra = {"moments_diff_over_se_vs_numpy": moment_agreement(geobook_run(), numpy_run())}
+    return {"geobook (1 device)": geobook_run, "numpy (same scheme)": numpy_run}, extra
+
+
+def metric_drift_numpy(q, T, c):
+    """Drift and Cholesky factor of g^-1 for g = I + c q q^T in d = 2, by hand (NumPy).
+
+    g^-1 = I - c q q^T / s with s = 1 + c r^2;  d_nu g^{mu nu} = -c q_mu ((d + 1)/s - 2 c r^2/s^2);
+    |g| = s, so g^-1 grad(log sqrt|g|) = c q / s^2.  The Riemannian drift is
+    -g^-1 grad H + T (d_nu g^{mu nu} + g^-1 grad log sqrt|g|)."""
+    x, y = q[:, 0], q[:, 1]
+    r2 = x * x + y * y
+    s = 1 + c * r2
+    gx, gy = 4 * x * (x * x - 1), y
+    qg = x * gx + y * gy
+    ginv_grad = np.stack([gx - c * x * qg / s, gy - c * y * qg / s], 1)
+    corr = (-c * (3 / s - 2 * c * r2 / s ** 2) + c / s ** 2)[:, None] * q
+    a = -ginv_grad + T * corr
+    G11, G21, G22 = 1 - c * x * x / s, -c * x * y / s, 1 - c * y * y / s
+    l11 = np.sqrt(G11)
+    l21 = G21 / l11
+    l22 = np.sqrt(G22 - l21 * l21)
+    return a, (l11, l21, l22)
+
+
 def adam_problem(dim, n_steps, lr=1e-3):
     import optax
 
@@ -238,14 +307,17 @@ def run_problem(name, impls, repeats, meta):
               for peer in rows if not peer.startswith("geobook")}
     for peer, r in ratios.items():
         print(f"  ratio {best_geo} / {peer}: {r:.3f}")
-    out = {"problem": name, "rows": rows, "best_geobook": best_geo, "ratios": ratios, **meta}
+    by_row = {g: {peer: rows[g]["median_s"] / rows[peer]["median_s"]
+                  for peer in rows if not peer.startswith("geobook")} for g in geo}
+    out = {"problem": name, "rows": rows, "best_geobook": best_geo, "ratios": ratios,
+           "ratios_by_row": by_row, **meta}
     path = OUT / f"{name}_{meta['platform']}.json"
     path.write_text(json.dumps(out, indent=1))
     print(f"  wrote {path}")
     return out
 
 
-PROBLEMS = ("langevin", "adam", "cgd_scaling", "sinkhorn", "sinkhorn_batch", "gaussian_w2",
+PROBLEMS = ("langevin", "langevin_metric", "adam", "cgd_scaling", "sinkhorn", "sinkhorn_batch", "gaussian_w2",
             "schrodinger_eigen", "schrodinger_split_step", "rbm_pcd", "karcher_mean",
             "affine_distance", "ising")
 
@@ -274,7 +346,20 @@ def main(argv=None):
         n_w, n_s = (2_000, 200) if args.quick else (100_000, 2_000)
         m1 = {**meta, "size": f"{n_w} walkers x {n_s} steps, 2-D double well, float32"}
         print(f"langevin: {m1['size']} on {meta['device_kind']} ({len(jax.devices())} devices)")
-        run_problem("langevin", langevin_problem(n_w, n_s), args.repeats, m1)
+        impls, extra = langevin_problem(n_w, n_s)
+        m1.update(extra)
+        print(f"  moments geobook vs numpy: {extra['moments_diff_over_se_vs_numpy']:.2f} s.e.")
+        run_problem("langevin", impls, args.repeats, m1)
+
+    if want("langevin_metric"):
+        n_w, n_s = (2_000, 200) if args.quick else (20_000, 2_000)
+        mm = {**meta, "size": f"{n_w} walkers x {n_s} steps, 2-D double well, metric "
+              "g = I + q q^T, Riemannian correction, float32"}
+        print(f"langevin_metric: {mm['size']}")
+        impls, extra = metric_langevin_problem(n_w, n_s)
+        mm.update(extra)
+        print(f"  moments geobook vs numpy: {extra['moments_diff_over_se_vs_numpy']:.2f} s.e.")
+        run_problem("langevin_metric", impls, args.repeats, mm)
 
     if want("ising"):
         from rg_bench import ising_problem

@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 
-from geobook._src import checks
+from geobook._src import checks, random
 from geobook._src.dtypes import working_dtype
 
 __all__ = ["Trajectory", "euler_maruyama", "langevin", "CORRECTIONS", "nelson"]
@@ -47,28 +47,50 @@ def _check_common(fn, q0, dt, n_steps, save_every, args):
     return jnp.asarray(q0, dtype), jnp.asarray(dt, dtype), dtype
 
 
-def _integrate(key, step, q0, dt, n_steps, save_every):
-    """Scan ``step(q, key) -> q`` for ``n_steps`` steps, saving every ``save_every``."""
-    keys = jax.random.split(key, n_steps)
+def _walkers(f, in_axes=1):
+    """Vectorise a one-walker function over the walker axis of the transposed state
+    ``[d, n_walkers]``; every output gets the walker axis last."""
+    return jax.vmap(f, in_axes=in_axes, out_axes=-1)
+
+
+def _integrate(key, step, q0, t0, dt, n_steps, save_every):
+    """Scan ``step(q, t, z) -> q`` for ``n_steps`` steps, saving every ``save_every``.
+
+    The kernels work on the transposed state ``q: [d, n_walkers]`` — walkers on the minor
+    axis, so each step is elementwise along the walkers (and a walker-sharded state stays
+    sharded); ``t = t0 + k dt`` is the time at the start of step ``k`` and ``z`` its standard
+    normals.  The normals of step ``k + 1`` are drawn during step ``k`` and carried, which
+    keeps the random-number hash in a fusion of its own (fused with a drift that stacks
+    components, XLA's CPU loop no longer vectorises).  Returned in the layout
+    ``[n_walkers, d]``.
+    """
+    keys = jax.random.split(key, n_steps + 1)
     dtype = q0.dtype
+    qt = q0.T
+    steps = jnp.arange(n_steps, dtype=dtype)
 
-    def body(q, k):
-        return step(q, k), None
+    def body(c, kt):
+        q, z = c
+        k, i = kt
+        return (step(q, t0 + i * dt, z), random.normal(k, q.shape, dtype)), None
 
+    c0 = (qt, random.normal(keys[0], qt.shape, dtype))
     if save_every is None:
-        q, _ = jax.lax.scan(body, q0, keys)
-        return Trajectory(q, q0[None], jnp.zeros((1,), dtype))
+        (q, _), _ = jax.lax.scan(body, c0, (keys[1:], steps))
+        return Trajectory(q.T, q0[None], t0[None])
 
-    keys = keys.reshape(n_steps // save_every, save_every, *keys.shape[1:])
+    n_out = n_steps // save_every
+    xs = (keys[1:].reshape(n_out, save_every, *keys.shape[1:]),
+          steps.reshape(n_out, save_every))
 
-    def outer(q, ks):
-        q, _ = jax.lax.scan(body, q, ks)
-        return q, q
+    def outer(c, ks):
+        c, _ = jax.lax.scan(body, c, ks)
+        return c, c[0]
 
-    q, path = jax.lax.scan(outer, q0, keys)
-    path = jnp.concatenate([q0[None], path], axis=0)
-    t = dt * save_every * jnp.arange(path.shape[0], dtype=dtype)
-    return Trajectory(q, path, t)
+    (q, _), path = jax.lax.scan(outer, c0, xs)
+    path = jnp.concatenate([q0[None], jnp.swapaxes(path, 1, 2)], axis=0)
+    t = t0 + dt * save_every * jnp.arange(n_out + 1, dtype=dtype)
+    return Trajectory(q.T, path, t)
 
 
 def euler_maruyama(key, drift: Callable, diffusion: Callable, q0, *, dt, n_steps: int,
@@ -126,17 +148,21 @@ def euler_maruyama(key, drift: Callable, diffusion: Callable, q0, *, dt, n_steps
 
 @partial(jax.jit, static_argnames=("drift", "diffusion", "n_steps", "save_every"))
 def _em_kernel(key, q0, dt, args, *, drift, diffusion, n_steps, save_every):
-    va = jax.vmap(lambda q: drift(q, *args))
-    vb = jax.vmap(lambda q: diffusion(q, *args))
+    va = _walkers(lambda q: drift(q, *args))
+    b = lambda q: diffusion(q, *args)
     sq = jnp.sqrt(dt)
+    if jax.eval_shape(b, q0[0]).ndim == 1:              # diagonal noise: elementwise
+        vb = _walkers(b)
 
-    def step(q, k):
-        z = jax.random.normal(k, q.shape, q.dtype)
-        B = vb(q)
-        noise = B * z if B.ndim == 2 else jnp.einsum("nij,nj->ni", B, z)
-        return q + va(q) * dt + noise * sq
+        def step(q, t, z):                              # q, z: [d, n_walkers]
+            return q + va(q) * dt + vb(q) * z * sq
+    else:                                               # matrix noise: see _matrix_noise
+        vb = jax.vmap(b)
 
-    return _integrate(key, step, q0, dt, n_steps, save_every)
+        def step(q, t, z):
+            return q + va(q) * dt + _matrix_noise(vb(q.T), z) * sq
+
+    return _integrate(key, step, q0, jnp.zeros((), q0.dtype), dt, n_steps, save_every)
 
 
 def _inv(G):
@@ -174,6 +200,21 @@ def _logdet(G):
     return jnp.linalg.slogdet(G)[1]
 
 
+def _matvec(A, v):
+    """``A @ v`` for one walker written elementwise: under the walker ``vmap`` it stays a
+    fused elementwise loop instead of becoming a batched ``dot_general`` of tiny matrices."""
+    return jnp.sum(A * v[..., None, :], axis=-1)
+
+
+def _matrix_noise(B, z):
+    """``B z`` per walker for ``B: [n, d, d]`` (walker-major) and ``z: [d, n]``, as ``[d, n]``.
+
+    Per-walker matrix algebra (the metric, its inverse and Cholesky factor, their autodiff
+    derivatives) is evaluated walker-major: on a 2-core CPU the transposed layout measured
+    1.3–2× slower for these small-matrix chains, the opposite of the elementwise paths."""
+    return jnp.einsum("nij,jn->in", B, z)
+
+
 def _metric_drift(grad_H, metric, T, correction):
     """Drift ``-g⁻¹∇H + correction`` and noise factor ``√(2T) chol(g⁻¹)`` for one walker
     (``grad_H`` and ``metric`` already bound to their ``args``)."""
@@ -183,13 +224,13 @@ def _metric_drift(grad_H, metric, T, correction):
 
     def drift_and_noise(q):
         G = ginv(q)
-        a = -G @ grad_H(q)
+        a = -_matvec(G, grad_H(q))
         if correction != "ito":
             dG = jax.jacfwd(ginv)(q)                   # dG[i, j, k] = ∂_k G_ij
             div = jnp.einsum("ijj->i", dG)             # ∂_j G_ij
             a = a + T * div
             if correction == "riemann":
-                a = a + T * (G @ jax.grad(lambda x: 0.5 * _logdet(metric(x)))(q))
+                a = a + T * _matvec(G, jax.grad(lambda x: 0.5 * _logdet(metric(x)))(q))
         B = _chol(G) * jnp.sqrt(2 * T)
         return a, B
 
@@ -242,8 +283,8 @@ def langevin(key, grad_H: Callable, q0, *, T, dt, n_steps: int, metric: Optional
 
       >>> run = sde.langevin(jax.random.key(1), lambda q: q, jnp.zeros((20_000, 1)),
       ...                    T=0.5, dt=0.01, n_steps=500)
-      >>> print(f"{float(run.q.var()):.2f}")
-      0.50
+      >>> print(f"{float(run.q.var()):.1f}")   # T/(1 - dt/2) for this step, ± 0.005
+      0.5
 
       The same temperature with a position-dependent metric :math:`g = 1 + q^2`; the
       Riemannian correction keeps the law :math:`\propto \sqrt{g}\,e^{-H/T}`:
@@ -273,21 +314,20 @@ def _langevin_kernel(key, q0, T, dt, args, *, grad_H, metric, correction, n_step
     dtype = q0.dtype
     gH = lambda q: grad_H(q, *args)
     if metric is None:
-        vg = jax.vmap(gH)
+        vg = _walkers(gH)
         noise = jnp.sqrt(2 * T * dt)
 
-        def step(q, k):
-            return q - vg(q) * dt + noise * jax.random.normal(k, q.shape, dtype)
+        def step(q, t, z):                              # q, z: [d, n_walkers]
+            return q - vg(q) * dt + noise * z
     else:
         dn = jax.vmap(_metric_drift(gH, lambda q: metric(q, *args), T, correction))
         sq = jnp.sqrt(dt)
 
-        def step(q, k):
-            a, B = dn(q)
-            z = jax.random.normal(k, q.shape, dtype)
-            return q + a * dt + jnp.einsum("nij,nj->ni", B, z) * sq
+        def step(q, t, z):                              # q, z: [d, n_walkers]
+            a, B = dn(q.T)                              # [n, d], [n, d, d]: see _matrix_noise
+            return q + a.T * dt + _matrix_noise(B, z) * sq
 
-    return _integrate(key, step, q0, dt, n_steps, save_every)
+    return _integrate(key, step, q0, jnp.zeros((), dtype), dt, n_steps, save_every)
 
 
 def nelson(key, psi: Callable, q0, *, dt, n_steps: int, hbar=1.0, mass=1.0, t0=0.0,
@@ -369,24 +409,10 @@ def _nelson_kernel(key, q0, dt, hm, t0, args, *, psi, n_steps, save_every):
         g = (re(q) + 1j * im(q)) / z                    # ∇ψ/ψ
         return (hm * (jnp.real(g) + jnp.imag(g))).astype(dtype)
 
-    vd = jax.vmap(drift, in_axes=(0, None))
+    vd = _walkers(drift, in_axes=(1, None))
     noise = jnp.sqrt(hm * dt)
 
-    def step(carry, k):
-        q, t = carry
-        q = q + vd(q, t) * dt + noise * jax.random.normal(k, q.shape, dtype)
-        return (q, t + dt), None
+    def step(q, t, z):                                  # q, z: [d, n_walkers]
+        return q + vd(q, t) * dt + noise * z
 
-    keys = jax.random.split(key, n_steps)
-    if save_every is None:
-        (q, _), _ = jax.lax.scan(step, (q0, t0), keys)
-        return Trajectory(q, q0[None], t0[None])
-    keys = keys.reshape(n_steps // save_every, save_every, *keys.shape[1:])
-
-    def outer(c, ks):
-        c, _ = jax.lax.scan(step, c, ks)
-        return c, c[0]
-
-    (q, _), path = jax.lax.scan(outer, (q0, t0), keys)
-    path = jnp.concatenate([q0[None], path], axis=0)
-    return Trajectory(q, path, t0 + dt * save_every * jnp.arange(path.shape[0], dtype=dtype))
+    return _integrate(key, step, q0, t0, dt, n_steps, save_every)

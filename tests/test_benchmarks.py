@@ -29,6 +29,11 @@ def test_benchmark_runner_quick(tmp_path):
         res = json.loads((tmp_path / name).read_text())
         assert res["best_geobook"].startswith("geobook") and res["ratios"]
         assert all(v["median_s"] > 0 for v in res["rows"].values())
+    for name in ("langevin", "langevin_metric"):
+        # the same Euler–Maruyama chain in law: only sampling separates the two ensembles
+        res = json.loads((tmp_path / f"{name}_cpu_quick.json").read_text())
+        assert res["moments_diff_over_se_vs_numpy"] < 5
+        assert set(res["ratios_by_row"]) == {k for k in res["rows"] if k.startswith("geobook")}
     adam = json.loads((tmp_path / "adam_cpu_quick.json").read_text())
     assert adam["max_iterate_difference"] < 1e-12
     sk = json.loads((tmp_path / "sinkhorn_cpu_quick.json").read_text())

@@ -123,3 +123,26 @@ def test_dtype_preserved(dtype):
 def test_validation_messages(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_riemann_correction_equals_closed_form_for_rank_one_metric(x64):
+    # g = I + c q qᵀ in d = 2: the autodiff drift and Cholesky noise of langevin's metric path
+    # against the hand-derived formulas that the metric benchmark's NumPy loop uses
+    import sys
+    from conftest import ROOT
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from run import metric_drift_numpy
+    from geobook.sde import _metric_drift
+    c, T = 0.7, 0.5
+    gH = lambda q: jnp.stack([4 * q[0] * (q[0] ** 2 - 1), q[1]])
+    g = lambda q: jnp.eye(2) + c * jnp.outer(q, q)
+    a, B = jax.vmap(_metric_drift(gH, g, T, "riemann"))(
+        jax.random.normal(jax.random.key(0), (500, 2)) * 1.5)
+    q = np.asarray(jax.random.normal(jax.random.key(0), (500, 2)) * 1.5)
+    a_np, (l11, l21, l22) = metric_drift_numpy(q, T, c)
+    np.testing.assert_allclose(np.asarray(a), a_np, rtol=1e-12, atol=1e-12)
+    L = np.asarray(B) / np.sqrt(2 * T)
+    np.testing.assert_allclose(L[:, 0, 0], l11, rtol=1e-12)
+    np.testing.assert_allclose(L[:, 1, 0], l21, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(L[:, 1, 1], l22, rtol=1e-12)
+    assert np.all(L[:, 0, 1] == 0)
