@@ -1,8 +1,14 @@
 """Root conftest: JAX settings for the whole test run (tests and doctests), set before any
 array exists, and the doctest namespace."""
 import os
+from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# JAX's persistent compilation cache, the one the book build uses (inside the project's own
+# _build/, never the user's home): kernels compiled by the build or an earlier test run are
+# read back instead of compiled again. tests/compile_count.py counts disk hits as compilations.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).parent / "_build" / ".jax-cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 import jax  # noqa: E402
 
 # Two CPU devices for the sharding tests; must happen before any array exists.

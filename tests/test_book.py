@@ -171,7 +171,7 @@ def test_status_page_budget(built_book):
                       page, flags=re.S)
     assert {r[0] for r in rows} == {p.stem for p in CHAPTERS}
     times = {name: float(t) for name, t in rows}
-    assert max(times.values()) < 60, times
+    assert max(times.values()) < 40, times
 
 
 @pytest.mark.slow
