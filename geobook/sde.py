@@ -3,6 +3,13 @@ r"""Stochastic differential equations of learning: batched Euler–Maruyama and 
 Every walker evolves independently; the walker axis can be sharded across devices with
 ``jax.sharding`` (the kernels contain no device logic).  Book chapter: *Learning as
 stochastic dynamics on a parameter manifold*.
+
+Random numbers: step ``k`` draws its standard normals from Threefry-2×32 (the hash behind
+``jax.random``), keyed by the ``k``-th of ``jax.random.split(key, n_steps + 1)`` and indexed
+by walker and coordinate, so a walker's noise does not depend on how many walkers run
+beside it or on how they are sharded.  The law is exactly that of ``jax.random.normal``; the
+numbers are not the same ones (the hash is written out so that XLA fuses it into the step,
+see ``geobook._src.random``).
 """
 from __future__ import annotations
 
