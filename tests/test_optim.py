@@ -282,6 +282,145 @@ def test_optimizer_update_variance_matches_eager(x64):
     assert st.n_steps == 8
 
 
+_ADAM_FACTORY = lambda lr, b2: optim.adam(lr, b2=b2)        # one object: a static argument
+
+
+def test_sweep_rows_are_trajectories_and_reuse_one_program(x64):
+    """Row i of a sweep is the trajectory of make(*hyper_i) with keys[i] and sigma_i; new
+    settings, keys, start and noise levels (same number of rows) do not recompile."""
+    x0 = jnp.array([-1.5, 2.0])
+    lrs, b2s = jnp.array([1e-3, 1e-2, 1e-2]), jnp.array([0.999, 0.999, 0.9])
+    keys = jax.random.split(jax.random.key(5), 3)
+    sig = jnp.array([0.0, 0.5, 2.0])
+    r = optim.sweep(keys, _ADAM_FACTORY, optim.rosenbrock, x0, (lrs, b2s), n_steps=40,
+                    noise_scale=sig)
+    assert isinstance(r, optim.OptimRun)
+    assert r.path.shape == (3, 41, 2) and r.loss.shape == (3, 41) and r.x.shape == (3, 2)
+    np.testing.assert_array_equal(r.t, np.arange(41))
+    for i in range(3):
+        one = optim.trajectory(keys[i], optim.adam(float(lrs[i]), b2=float(b2s[i])),
+                               optim.rosenbrock, x0, n_steps=40, noise_scale=float(sig[i]))
+        np.testing.assert_allclose(r.path[i], one.path, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(r.loss[i], one.loss, rtol=1e-12, atol=1e-14)
+    # a scalar noise level is the same as that level on every row
+    r1 = optim.sweep(keys, _ADAM_FACTORY, optim.rosenbrock, x0, (lrs, b2s), n_steps=40,
+                     noise_scale=0.5)
+    np.testing.assert_allclose(r1.path[1], r.path[1], rtol=1e-14)
+    new = (jax.random.split(jax.random.key(6), 3), jnp.array([0.5, -0.5]),
+           (2 * lrs, b2s[::-1]), jnp.array([1.0, 0.0, 0.1]))
+    with compilations() as n:
+        r2 = optim.sweep(new[0], _ADAM_FACTORY, optim.rosenbrock, new[1], new[2],
+                         n_steps=40, noise_scale=new[3])
+    assert n() == 0
+    assert not np.allclose(r2.path, r.path)
+    with jax.disable_jit():
+        e = optim.sweep(keys, _ADAM_FACTORY, optim.rosenbrock, x0, (lrs, b2s), n_steps=40,
+                        noise_scale=sig)
+    np.testing.assert_allclose(e.path, r.path, rtol=1e-10, atol=1e-13)
+
+
+def test_sweep_runs_the_factory_checks_on_every_row(x64):
+    keys = jax.random.split(jax.random.key(0), 2)
+    with pytest.raises(ValueError, match=r"adam: `b2` must lie in \[0, 1\); got 1.0"):
+        optim.sweep(keys, _ADAM_FACTORY, optim.rosenbrock, jnp.ones(2),
+                    (jnp.array([0.1, 0.1]), jnp.array([0.9, 1.0])), n_steps=3)
+
+
+def _np_rates(h, kap, alpha, lam):
+    w, V = np.linalg.eigh(kap)
+    g = lam * (V * w**alpha) @ V.T
+    return np.sort(np.linalg.eigvals(np.linalg.solve(g, h)).real)
+
+
+def test_relaxation_rates_theorem_batch_and_misalignment(x64):
+    kap = np.diag([0.25, 1.0, 4.0])
+    for a in (0.0, 0.5, 1.0, 0.3):
+        np.testing.assert_allclose(optim.relaxation_rates(2.0 * kap, kap, a, scale=0.5),
+                                   np.sort(2.0 * np.diag(kap) ** (1 - a) / 0.5), rtol=1e-12)
+    # a generic Hessian against a generic kappa: the eigenvalues of g^{-1} h
+    h = np.asarray(cones.random_spd(jax.random.key(1), 3, dtype=jnp.float64))
+    k = np.asarray(cones.random_spd(jax.random.key(2), 3, dtype=jnp.float64))
+    for a in (0.0, 0.5, 1.0):
+        np.testing.assert_allclose(optim.relaxation_rates(h, k, a, scale=2.0),
+                                   _np_rates(h, k, a, 2.0), rtol=1e-10)
+    # batched over Hessians, alpha traced: one program for every alpha
+    hs = np.stack([h, 2 * h, kap])
+    r = optim.relaxation_rates(hs, k, 0.5)
+    assert r.shape == (3, 3)
+    np.testing.assert_allclose(r[1], 2 * r[0], rtol=1e-12)
+    with compilations() as n:
+        optim.relaxation_rates(hs, k, 0.7)
+    assert n() == 0
+
+
+def _np_moments(h, kap, q0, alpha, eta, lam, n_steps):
+    w, V = np.linalg.eigh(kap)
+    g_inv = np.linalg.inv(lam * (V * w**alpha) @ V.T)
+    P = np.eye(len(q0)) - eta * g_inv @ h
+    Q = eta**2 * g_inv @ kap @ g_inv
+    m, S, out = np.array(q0, float), np.zeros_like(kap), []
+    for _ in range(n_steps + 1):
+        out.append(0.5 * (m @ h @ m + np.trace(h @ S)))
+        m, S = P @ m, P @ S @ P.T + Q
+    return np.array(out), P, Q
+
+
+def test_quadratic_relaxation_exact_moments_and_chains(x64):
+    """The exact curve is the moment recursion; the chains' mean loss follows it (within 4.5
+    s.e. at 20 saved steps) and so does the chains' mean position; the stationary loss solves
+    the discrete Lyapunov equation."""
+    import scipy.linalg
+    t = np.deg2rad(35.0)
+    R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    kap = np.diag([0.25, 4.0])
+    h = R @ kap @ R.T
+    qmin, q0 = np.array([0.5, -1.0]), np.array([1.5, 1.0])
+    run = optim.quadratic_relaxation(jax.random.key(3), optim.noisy_quadratic(h, kap, qmin),
+                                     q0, alpha=0.5, learning_rate=0.05, n_steps=400,
+                                     n_chains=4000, scale=1.5, save_every=20)
+    assert isinstance(run, optim.Relaxation)
+    assert run.path.shape == (21, 4000, 2) and run.t.shape == (21,)
+    np.testing.assert_array_equal(run.t, 20 * np.arange(21))
+    np.testing.assert_array_equal(run.path[0], np.broadcast_to(q0, (4000, 2)))
+    np.testing.assert_array_equal(run.q, run.path[-1])
+    exact, P, Q = _np_moments(h, kap, q0 - qmin, 0.5, 0.05, 1.5, 400)
+    np.testing.assert_allclose(run.expected_loss, exact[::20], rtol=1e-10)
+    losses = 0.5 * np.einsum("tci,ij,tcj->tc", run.path - qmin, h, run.path - qmin)
+    np.testing.assert_allclose(run.loss, losses.mean(1), rtol=1e-10)
+    z = np.abs((run.loss - run.expected_loss)[1:] / run.loss_se[1:])
+    assert float(z.max()) < 4.5, z
+    mean_exact = np.stack([np.linalg.matrix_power(P, k) @ (q0 - qmin) for k in run.t])
+    se = np.asarray(run.path.std(1)) / np.sqrt(4000)
+    zm = np.abs((np.asarray(run.path.mean(1)) - qmin - mean_exact)[1:] / se[1:])
+    assert float(zm.max()) < 4.5, zm
+    S_inf = scipy.linalg.solve_discrete_lyapunov(P, Q)
+    np.testing.assert_allclose(run.stationary_loss, 0.5 * np.trace(h @ S_inf), rtol=1e-10)
+    np.testing.assert_allclose(run.rates, _np_rates(h, kap, 0.5, 1.5), rtol=1e-10)
+
+
+def test_quadratic_relaxation_reuses_its_program_and_flags_instability(x64):
+    kap = jnp.diag(jnp.array([0.25, 4.0]))
+    kw = dict(n_steps=50, n_chains=8, save_every=10)
+    run = optim.quadratic_relaxation(jax.random.key(0), optim.noisy_quadratic(kap, kap),
+                                     jnp.ones(2), alpha=0.5, learning_rate=0.1, **kw)
+    p2 = optim.noisy_quadratic(jnp.array([[2.0, 0.5], [0.5, 1.0]]), kap, jnp.ones(2))
+    q2, k2 = jnp.array([0.5, 2.0]), jax.random.key(1)
+    with compilations() as n:       # new alpha, eta, lambda, Hessian, minimum, start, key
+        run2 = optim.quadratic_relaxation(k2, p2, q2, alpha=0.9, learning_rate=0.02,
+                                          scale=2.0, **kw)
+    assert n() == 0
+    assert bool(jnp.isfinite(run.stationary_loss)) and bool(jnp.isfinite(run2.stationary_loss))
+    # eta r_max = 2.4 > 2: the recursion diverges and the stationary loss is inf
+    bad = optim.quadratic_relaxation(jax.random.key(0), optim.noisy_quadratic(kap, kap),
+                                     jnp.ones(2), alpha=0.5, learning_rate=1.2, **kw)
+    assert float(bad.stationary_loss) == np.inf
+    with jax.disable_jit():
+        e = optim.quadratic_relaxation(jax.random.key(0), optim.noisy_quadratic(kap, kap),
+                                       jnp.ones(2), alpha=0.5, learning_rate=0.1, **kw)
+    for a, b in zip(run, e):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-14)
+
+
 class _Unhashable:
     __hash__ = None
 
@@ -350,6 +489,23 @@ class _Unhashable:
     (lambda: optim.optimizer_update_covariance(jax.random.key(0), optax.sgd(0.1), -np.eye(2), learning_rate=0.1, n_steps=10), r"optimizer_update_covariance: `kappa` must be"),
     (lambda: optim.optimizer_update_covariance(jax.random.key(0), optax.sgd(0.1), np.eye(2), learning_rate=0.0, n_steps=10), r"optimizer_update_covariance: `learning_rate` must be"),
     (lambda: optim.optimizer_update_covariance(jax.random.key(0), object(), np.eye(2), learning_rate=0.1, n_steps=10), r"optimizer_update_covariance: `optimizer` must have"),
+    (lambda: optim.sweep(jax.random.key(0), _ADAM_FACTORY, optim.rosenbrock, jnp.ones(2), (np.ones(1), np.ones(1)), n_steps=3), r"sweep: `keys` must have shape \[n\]"),
+    (lambda: optim.sweep(jax.random.split(jax.random.key(0), 2), _ADAM_FACTORY, optim.rosenbrock, jnp.ones(2), [np.ones(2)], n_steps=3), r"sweep: `hyper` must be a non-empty tuple"),
+    (lambda: optim.sweep(jax.random.split(jax.random.key(0), 2), _ADAM_FACTORY, optim.rosenbrock, jnp.ones(2), (np.ones(3), np.ones(3)), n_steps=3), r"sweep: `hyper\[0\]` must have 2 entries along axis -1 \(n, the number of keys\)"),
+    (lambda: optim.sweep(jax.random.split(jax.random.key(0), 2), _ADAM_FACTORY, optim.rosenbrock, jnp.ones(2), (np.ones(2), np.ones(2)), n_steps=3, noise_scale=-1.0), r"sweep: `noise_scale` must be finite and >= 0"),
+    (lambda: optim.sweep(jax.random.split(jax.random.key(0), 2), _ADAM_FACTORY, optim.rosenbrock, jnp.ones(2), (np.ones(2), np.ones(2)), n_steps=3, noise_scale=np.ones(3)), r"sweep: `noise_scale` must have 2 entries"),
+    (lambda: optim.sweep(jax.random.split(jax.random.key(0), 2), lambda lr: object(), optim.rosenbrock, jnp.ones(2), (np.ones(2),), n_steps=3), r"sweep: `make_optimizer\(\*row\)` must have a callable `init`"),
+    (lambda: optim.sweep(jax.random.split(jax.random.key(0), 2), _Unhashable(), optim.rosenbrock, jnp.ones(2), (np.ones(2),), n_steps=3), r"sweep: `make_optimizer` must be hashable"),
+    (lambda: optim.sweep(jax.random.split(jax.random.key(0), 2), _ADAM_FACTORY, optim.rosenbrock, jnp.ones(2), (np.ones(2), np.ones(2)), n_steps=0), r"sweep: `n_steps` must be >= 1"),
+    (lambda: optim.relaxation_rates(-np.eye(2), np.eye(2), 0.5), r"relaxation_rates: `hessian` must be symmetric positive definite"),
+    (lambda: optim.relaxation_rates(np.eye(2), np.eye(3), 0.5), r"relaxation_rates: `hessian` and `kappa` must have the same size"),
+    (lambda: optim.relaxation_rates(np.eye(2), np.eye(2), np.nan), r"relaxation_rates: `alpha` must be finite"),
+    (lambda: optim.relaxation_rates(np.eye(2), np.eye(2), 0.5, scale=0.0), r"relaxation_rates: `scale` must be finite and > 0; got 0.0"),
+    (lambda: optim.quadratic_relaxation(jax.random.key(0), (np.eye(2), np.eye(2)), np.ones(2), alpha=0.5, learning_rate=0.1, n_steps=4, n_chains=2), r"quadratic_relaxation: `problem` must be a NoisyQuadratic"),
+    (lambda: optim.quadratic_relaxation(jax.random.key(0), optim.noisy_quadratic(np.eye(2), np.eye(2)), np.ones(3), alpha=0.5, learning_rate=0.1, n_steps=4, n_chains=2), r"quadratic_relaxation: `q0` must have 2 entries"),
+    (lambda: optim.quadratic_relaxation(jax.random.key(0), optim.noisy_quadratic(np.eye(2), np.eye(2)), np.ones(2), alpha=0.5, learning_rate=0.0, n_steps=4, n_chains=2), r"quadratic_relaxation: `learning_rate` must be finite and > 0; got 0.0"),
+    (lambda: optim.quadratic_relaxation(jax.random.key(0), optim.noisy_quadratic(np.eye(2), np.eye(2)), np.ones(2), alpha=0.5, learning_rate=0.1, n_steps=4, n_chains=1), r"quadratic_relaxation: `n_chains` must be >= 2; got 1"),
+    (lambda: optim.quadratic_relaxation(jax.random.key(0), optim.noisy_quadratic(np.eye(2), np.eye(2)), np.ones(2), alpha=0.5, learning_rate=0.1, n_steps=4, n_chains=2, save_every=3), r"quadratic_relaxation: `save_every` must divide `n_steps` = 4; got 3"),
 ])
 def test_validation_messages(call, match):
     with pytest.raises(ValueError, match=match):

@@ -19,7 +19,9 @@ in):
   (optax's names, arguments and iterates) and :func:`natural_gradient`.
 * ``problems`` — :func:`rosenbrock`, :func:`noisy_quadratic`, :func:`multiplication_task`.
 * ``experiments`` — :func:`trajectory` (an :class:`OptimRun` ``(x, path, t, loss)``),
-  :func:`steps_to_reach`, :func:`train`, :func:`effective_dimension`.
+  :func:`sweep` (a grid of hyper-parameters times seeds), :func:`steps_to_reach`,
+  :func:`train`, :func:`effective_dimension`, and the α-regime on a noisy quadratic:
+  :func:`relaxation_rates`, :func:`quadratic_relaxation` (a :class:`Relaxation`).
 * ``noise`` — :func:`optimizer_update_variance`, :func:`optimizer_update_covariance`,
   :func:`reparametrisation_error`.
 
@@ -28,8 +30,9 @@ the map of regimes*, *The efficient-learning regime (α = ½)*.
 """
 from geobook.optim.base import CGDState, GradientTransformation, TraceState, apply_updates
 from geobook.optim.cgd import cgd
-from geobook.optim.experiments import (OptimRun, TrainingRun, effective_dimension, steps_to_reach,
-                                       train, trajectory)
+from geobook.optim.experiments import (OptimRun, Relaxation, TrainingRun, effective_dimension,
+                                       quadratic_relaxation, relaxation_rates, steps_to_reach,
+                                       sweep, train, trajectory)
 from geobook.optim.limits import adabelief, adam, natural_gradient, rmsprop, sgd
 from geobook.optim.noise import (UpdateCovariance, UpdateStats, optimizer_update_covariance,
                                  optimizer_update_variance, reparametrisation_error)
@@ -40,6 +43,7 @@ __all__ = ["GradientTransformation", "CGDState", "TraceState", "apply_updates", 
            "rmsprop", "adam", "adabelief", "natural_gradient",
            "rosenbrock", "NoisyQuadratic", "noisy_quadratic", "MultiplicationTask",
            "multiplication_task",
-           "OptimRun", "trajectory", "steps_to_reach", "reparametrisation_error", "TrainingRun",
-           "train", "effective_dimension", "UpdateStats", "optimizer_update_variance",
-           "UpdateCovariance", "optimizer_update_covariance"]
+           "OptimRun", "trajectory", "sweep", "steps_to_reach", "reparametrisation_error",
+           "TrainingRun", "train", "effective_dimension", "UpdateStats",
+           "optimizer_update_variance", "UpdateCovariance", "optimizer_update_covariance",
+           "relaxation_rates", "Relaxation", "quadratic_relaxation"]
