@@ -23,7 +23,8 @@ transport.sinkhorn`` works whichever file ``sinkhorn`` lives in.
                           test problems (``problems``), experiments (``experiments``)
 ``transport``             entropic OT (``sinkhorn``), closed forms (``gaussian``), the Legendre
                           map (``legendre``), the periodic Monge–Ampère solver
-                          (``monge_ampere``)
+                          (``monge_ampere``), the 1-D JKO scheme in quantile
+                          coordinates (``jko``)
 ``boltzmann``             RBMs and fully visible machines: exact enumeration, Gibbs, CD/PCD,
                           AIS, ``fit`` (``rbm``, ``exact``, ``sampling``, ``ais``)
 ``schrodinger``           lowest eigenstates, split-step propagation (real and imaginary

@@ -497,3 +497,258 @@ def test_round_plan_validates():
         tp.round_plan(jnp.ones(3), jnp.ones(3), jnp.ones(3))
     with pytest.raises(ValueError, match="^round_plan:"):
         tp.round_plan(-jnp.ones((2, 2)), jnp.ones(2), jnp.ones(2))
+
+
+# --- the JKO scheme in quantile coordinates ------------------------------------------------
+def _HQ(q):
+    return 0.5 * q**2
+
+
+def _HDW(q, a):
+    return (q**2 - a) ** 2
+
+
+def _zeta(n):
+    """The scheme's own standard normal: its fixed point for H = q²/2, T = 1 (τ large)."""
+    r = tp.jko_flow_1d(jnp.linspace(-3.0, 3.0, n + 1), _HQ, tau=10.0, T=1.0, n_steps=40)
+    assert bool(r.converged.all())
+    return r.x
+
+
+def _mean(x):                           # ∫ Q ds for a piecewise-linear quantile function
+    return jnp.mean((x[1:] + x[:-1]) / 2, -1)
+
+
+def _second(x):                         # ∫ Q² ds
+    a, b = x[..., :-1], x[..., 1:]
+    return jnp.mean((a * a + a * b + b * b) / 3, -1)
+
+
+def _gauss_integral(f, x, order=6):
+    """∫_0^1 f(Q(s)) ds for the piecewise-linear Q of the nodes x, by numpy Gauss–Legendre."""
+    g, w = np.polynomial.legendre.leggauss(order)
+    g, w = (g + 1) / 2, w / 2
+    x = np.asarray(x)
+    u = x[:-1, None] * (1 - g) + x[1:, None] * g
+    return float(np.sum(w * f(u)) / (x.size - 1))
+
+
+def test_jko_ou_gaussian_recursion_is_exact(x64):
+    # For H = a q²/2 the JKO step maps N(m, σ²) to N(m', σ'²) with m' = m/(1 + aτ) and
+    # (1 + aτ) σ'² − σσ' − Tτ = 0 (implicit Euler for ṁ = −am, σ̇ = −aσ + T/σ). The discrete
+    # scheme keeps this exactly on the affine images m + σζ of its own standard normal ζ.
+    n = 200
+    zeta = _zeta(n)
+    assert abs(float(_mean(zeta))) < 1e-12
+    assert float(_second(zeta)) == pytest.approx(1.0, abs=1e-9)   # virial: ∫ζ² = T/a
+    m0, s0, T, tau, k = 1.5, 0.3, 0.5, 0.1, 20
+    r = tp.jko_flow_1d(m0 + s0 * zeta, _HQ, tau=tau, T=T, n_steps=k)
+    assert bool(r.converged.all()) and r.path.shape == (k + 1, n + 1)
+    np.testing.assert_allclose(r.t, tau * np.arange(k + 1), rtol=1e-14)
+    m, s = [m0], [s0]
+    for _ in range(k):
+        m.append(m[-1] / (1 + tau))
+        s.append((s[-1] + np.sqrt(s[-1] ** 2 + 4 * (1 + tau) * T * tau)) / (2 * (1 + tau)))
+    pred = np.array(m)[:, None] + np.array(s)[:, None] * np.asarray(zeta)[None]
+    np.testing.assert_allclose(r.path, pred, atol=1e-7)
+    # and ζ is a normal law up to the grid: in the bulk its nodes approach Φ^{-1}(j/n) fast
+    # (about n^-1.4); W2 to N(0, 1) falls like n^-1/2, set by the two tail cells of mass 1/n
+    gaps, w2 = [], []
+    s = (np.arange(200_000) + 0.5) / 200_000
+    for nn in (50, 200):
+        z, sj = np.asarray(_zeta(nn)), np.arange(nn + 1) / nn
+        bulk = (sj >= 0.1) & (sj <= 0.9)
+        gaps.append(np.max(np.abs(z[bulk] - norm.ppf(sj[bulk]))))
+        w2.append(np.sqrt(np.mean((np.interp(s, sj, z) - norm.ppf(s)) ** 2)))
+    assert gaps[1] < gaps[0] / 4 and gaps[1] < 1e-3
+    assert w2[1] == pytest.approx(w2[0] / 2, rel=0.2)
+
+
+def test_jko_ou_first_order_against_the_exact_law(x64):
+    # The JKO law's mean and standard deviation against the exact OU law at t = 1: the error
+    # is O(τ) with the leading constants of implicit Euler (mean: t m(t)/2).
+    n, T, m0, s0 = 200, 0.5, 1.5, 0.3
+    x0 = m0 + s0 * _zeta(n)
+    m_ex, s_ex = m0 * np.exp(-1.0), np.sqrt(T + (s0**2 - T) * np.exp(-2.0))
+    errs = []
+    for tau in (0.05, 0.025):
+        x = tp.jko_flow_1d(x0, _HQ, tau=tau, T=T, n_steps=round(1 / tau)).x
+        m = float(_mean(x))
+        s = float(np.sqrt(_second(x) - m**2))
+        errs.append((m - m_ex, s - s_ex))
+        assert (m - m_ex) / tau == pytest.approx(m_ex / 2, rel=2 * tau)
+    for i in range(2):
+        assert errs[0][i] / errs[1][i] == pytest.approx(2.0, rel=0.05)
+
+
+def test_jko_exact_moment_identities(x64):
+    # translation and dilation of the nodes: the mean takes an implicit Euler step and the
+    # virial identity holds, for a non-quadratic H (the quadrature is exact for degree <= 5)
+    a = 1.0
+    x0 = jnp.linspace(0.2, 1.8, 61) ** 1.5
+    for tau, T in ((0.05, 0.3), (0.2, 1.0)):
+        r = tp.jko_step_1d(x0, _HDW, tau=tau, T=T, args=(a,))
+        assert bool(r.converged)
+        x = np.asarray(r.x)
+        dH = lambda u: 4 * u * (u**2 - a)
+        lhs = (float(_mean(x)) - float(_mean(x0))) / tau
+        assert lhs == pytest.approx(-_gauss_integral(dH, x), abs=1e-8)
+        # ∫ (Q − R) Q ds = ∫Q² − ∫QR, with ∫QR = (∫Q² + ∫R² − W²)/2
+        qr = (float(_second(x)) + float(_second(x0)) - float(tp.quantile_w2_1d(x, x0))) / 2
+        virial = (float(_second(x)) - qr) / tau
+        assert virial == pytest.approx(-_gauss_integral(lambda u: dH(u) * u, x) + T, abs=1e-8)
+
+
+def test_jko_free_energy_decreases_by_at_least_the_transport_cost(x64):
+    # p_k is admissible in its own step, so F(p_{k+1}) + W²(p_{k+1}, p_k)/(2τ) <= F(p_k)
+    x0 = 1.0 + 0.3 * _zeta(100)
+    tau, T = 0.05, 0.3
+    r = tp.jko_flow_1d(x0, _HDW, tau=tau, T=T, n_steps=60, args=(1.0,))
+    assert bool(r.converged.all())
+    F = np.array([float(tp.jko_free_energy_1d(x, _HDW, T=T, args=(1.0,))) for x in r.path])
+    W2 = np.array([float(tp.quantile_w2_1d(r.path[k + 1], r.path[k])) for k in range(60)])
+    assert np.all(F[1:] + W2 / (2 * tau) <= F[:-1] + 1e-12)
+    assert np.all(np.diff(F) < 0)
+    # vmap over the path gives the same energies
+    Fv = jax.vmap(lambda x: tp.jko_free_energy_1d(x, _HDW, T=T, args=(1.0,)))(r.path)
+    np.testing.assert_allclose(Fv, F, rtol=1e-13)
+
+
+def _boltzmann_quantile(H, T, s, lo=-3.0, hi=3.0, m=200_001):
+    """Q(s) of e^{-H/T}/Z by a fine trapezoidal CDF (numpy; independent of geobook)."""
+    q = np.linspace(lo, hi, m)
+    w = np.exp(-(H(q) - H(q).min()) / T)
+    C = np.concatenate([[0.0], np.cumsum((w[1:] + w[:-1]) / 2)])
+    return np.interp(s, C / C[-1], q)
+
+
+def test_jko_converges_to_the_boltzmann_law_of_a_double_well(x64):
+    # asymmetric start in the right well; after t = 60 (many barrier-crossing times at T = 0.5)
+    # the scheme sits at its fixed point, the minimiser of the discrete F, which approaches
+    # e^{-H/T}/Z as the number of cells grows; F stays above -T ln Z (Gibbs)
+    T, tau = 0.5, 0.2                        # tau * sup(-H'') = 0.8 < 1: convex steps
+    H = lambda q: (q**2 - 1.0) ** 2
+    qq = np.linspace(-4, 4, 400_001)
+    F_min = -T * np.log(np.trapezoid(np.exp(-H(qq) / T), qq))
+    w2, gap = [], []
+    for n in (50, 200):
+        r = tp.jko_flow_1d(jnp.linspace(0.6, 1.6, n + 1), _HDW, tau=tau, T=T, n_steps=300,
+                           args=(1.0,))
+        assert bool(r.converged.all())
+        x = np.asarray(r.x)
+        assert np.max(np.abs(x - np.asarray(r.path[-2]))) < 1e-6       # at the fixed point
+        s = (np.arange(20_000) + 0.5) / 20_000
+        Qn = np.interp(s, np.arange(n + 1) / n, x)
+        w2.append(np.sqrt(np.mean((Qn - _boltzmann_quantile(H, T, s)) ** 2)))
+        gap.append(float(tp.jko_free_energy_1d(x, _HDW, T=T, args=(1.0,))) - F_min)
+        right = 1 - np.interp(0.0, x, np.arange(n + 1) / n)
+        assert right == pytest.approx(0.5, abs=1e-3)                 # the wells equalise
+    assert w2[1] < w2[0] / 2 and w2[1] < 0.02
+    assert 0 < gap[1] < gap[0] / 2 and gap[1] < 1e-2
+
+
+def test_jko_flow_matches_fokker_planck_to_first_order(x64):
+    # JKO with steps τ = 0.04, 0.02, 0.01 against the exact-in-time Fokker–Planck solution at
+    # t = 0.2. The quantile functions form a flat L² space, so J_τ = J_0 + τE + O(τ²): the
+    # differences J_2τ − J_τ halve with τ (no grid error in them), and the Richardson
+    # combination 2 J_τ − J_2τ removes the O(τ) part, leaving the grid's distance to FP,
+    # the same for both pairs and shrinking with the number of cells
+    from geobook import fokker_planck as fp
+    xg = (jnp.arange(400) + 0.5) / 400 * 4 - 2
+    T = 0.3
+    p0 = jnp.exp(-(xg - 1.2) ** 2 / 0.2) + 0.01
+    ref = fp.evolve_1d(p0, _HDW(xg, 1.0), xg, T, jnp.array([0.2])).p
+    d = tp.density_quantiles_1d(ref, xg)
+    dist = lambda x: float(jnp.sqrt(tp.quantile_w2_1d(x, d.q, s_y=d.s)))
+    w2 = lambda a, b: float(jnp.sqrt(tp.quantile_w2_1d(a, b)))
+    grid = {}
+    for n in (200, 400):
+        x0 = tp.quantiles_from_density_1d(p0, xg, n)
+        J = {tau: tp.jko_flow_1d(x0, _HDW, tau=tau, T=T, n_steps=20, args=(1.0,)).path[k]
+             for tau, k in ((0.04, 5), (0.02, 10), (0.01, 20))}
+        assert w2(J[0.04], J[0.02]) / w2(J[0.02], J[0.01]) == pytest.approx(2.0, rel=0.05)
+        rich = [dist(2 * J[0.02] - J[0.04]), dist(2 * J[0.01] - J[0.02])]
+        assert rich[1] == pytest.approx(rich[0], rel=0.1)
+        assert rich[1] < dist(J[0.01]) < dist(J[0.02]) < dist(J[0.04])
+        grid[n] = rich[1]
+    assert grid[400] < 0.7 * grid[200]
+
+
+def test_quantile_w2_1d_is_exact_for_piecewise_linear_quantiles(x64):
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.uniform(0.1, 1.0, 8))
+    y = np.cumsum(rng.uniform(0.1, 1.0, 13)) - 2.0
+    sy = np.concatenate([[0.0], np.sort(rng.uniform(0, 1, 11)), [1.0]])
+    s = (np.arange(2_000_000) + 0.5) / 2_000_000
+    brute = np.mean((np.interp(s, np.arange(8) / 7, x) - np.interp(s, sy, y)) ** 2)
+    assert float(tp.quantile_w2_1d(x, y, s_y=sy)) == pytest.approx(brute, rel=1e-9)
+    assert float(tp.quantile_w2_1d(x, x + 0.5)) == pytest.approx(0.25, rel=1e-14)
+    # the same law on two grids is at distance 0
+    assert float(tp.quantile_w2_1d(jnp.linspace(0, 1, 3), jnp.linspace(0, 1, 7))) < 1e-30
+
+
+def test_density_quantiles(x64):
+    xg = (jnp.arange(40) + 0.5) / 40 * 2 - 1
+    p = jnp.exp(-3 * xg) * (1 + 0.5 * jnp.sin(5 * xg)) + 0.1
+    cdf = lambda q: np.interp(q, np.concatenate([[-1.0], np.asarray(xg) + 0.025]),
+                              np.concatenate([[0.0], np.cumsum(p) / np.sum(p)]))
+    qn = tp.quantiles_from_density_1d(p, xg, 7)
+    np.testing.assert_allclose(cdf(np.asarray(qn)), np.arange(8) / 7, atol=1e-13)
+    d = tp.density_quantiles_1d(p, xg)
+    np.testing.assert_allclose(cdf(np.asarray(d.q)), d.s, atol=1e-13)
+    # zero density at the ends: the nodes span the support only
+    pz = jnp.where(jnp.abs(xg) < 0.5, 1.0, 0.0)
+    q = tp.quantiles_from_density_1d(pz, xg, 4)
+    np.testing.assert_allclose(q, [-0.5, -0.25, 0.0, 0.25, 0.5], atol=1e-12)
+
+
+def test_jko_sweep_compiles_once_and_batches(x64):
+    from compile_count import compilations
+    x0 = jnp.linspace(-1.0, 1.0, 21)
+    run = lambda v: tp.jko_flow_1d(x0, _HDW, tau=0.02 * v, T=0.2 * v, n_steps=5,
+                                   args=(v,)).x
+    run(1.0)
+    with compilations() as count:
+        outs = [run(v) for v in (0.8, 1.2, 1.5)]
+    assert count() == 0 and len({float(o[-1]) for o in outs}) == 3
+    xs = jnp.stack([x0, 2 * x0, x0 + 1])
+    step = lambda x: tp.jko_step_1d(x, _HQ, tau=0.1, T=0.5).x
+    np.testing.assert_allclose(jax.vmap(step)(xs), jnp.stack([step(x) for x in xs]),
+                               atol=1e-12)
+
+
+def test_jko_float32_preserved():
+    x0 = jnp.linspace(-1.0, 1.0, 21, dtype=jnp.float32)
+    r = tp.jko_flow_1d(x0, _HQ, tau=0.1, T=0.5, n_steps=3)
+    assert r.x.dtype == r.path.dtype == r.t.dtype == jnp.float32 and bool(r.converged.all())
+    assert tp.jko_free_energy_1d(x0, _HQ, T=0.5).dtype == jnp.float32
+    assert tp.quantile_w2_1d(x0, x0 + 1).dtype == jnp.float32
+
+
+def test_jko_validation_messages(x64):
+    x = jnp.linspace(0.0, 1.0, 5)
+    p, xg = jnp.ones(4), (jnp.arange(4) + 0.5) / 4
+    bad = [
+        (lambda: tp.jko_step_1d(x[::-1], _HQ, tau=0.1, T=1.0), "jko_step_1d: `x` must be strictly increasing"),
+        (lambda: tp.jko_step_1d(x[:2], _HQ, tau=0.1, T=1.0), "jko_step_1d: `x` must hold at least 3 values"),
+        (lambda: tp.jko_step_1d(x, _HQ, tau=0.0, T=1.0), "jko_step_1d: `tau` must be finite and > 0"),
+        (lambda: tp.jko_step_1d(x, _HQ, tau=0.1, T=-1.0), "jko_step_1d: `T` must be finite and > 0"),
+        (lambda: tp.jko_step_1d(x, _HQ, tau=0.1, T=1.0, tol=0.0), "jko_step_1d: `tol` must be finite and > 0"),
+        (lambda: tp.jko_step_1d(x, "H", tau=0.1, T=1.0), "jko_step_1d: `H` must be callable"),
+        (lambda: tp.jko_step_1d(x, jnp.sum, tau=0.1, T=1.0), "jko_step_1d: `H` must map an input of shape [4, 3] to the same shape"),
+        (lambda: tp.jko_step_1d(x, _HDW, tau=0.1, T=1.0, args=1.0), "jko_step_1d: `args` must be a tuple"),
+        (lambda: tp.jko_flow_1d(x, _HQ, tau=0.1, T=1.0, n_steps=0), "jko_flow_1d: `n_steps` must be >= 1"),
+        (lambda: tp.jko_flow_1d(x.at[2].set(jnp.nan), _HQ, tau=0.1, T=1.0, n_steps=2), "jko_flow_1d: `x0` must be finite"),
+        (lambda: tp.jko_free_energy_1d(x, _HQ, T=0.0), "jko_free_energy_1d: `T` must be finite and > 0"),
+        (lambda: tp.quantile_w2_1d(x[::-1], x), "quantile_w2_1d: `x` must be non-decreasing"),
+        (lambda: tp.quantile_w2_1d(x, x, s_y=x[:3]), "quantile_w2_1d: `s_y` and `y` must have the same shape"),
+        (lambda: tp.quantile_w2_1d(x, x, s_x=x + 1), "quantile_w2_1d: `s_x` must run from 0 to 1"),
+        (lambda: tp.density_quantiles_1d(p.at[0].set(0.0), xg), "density_quantiles_1d: `p` must be finite and > 0"),
+        (lambda: tp.quantiles_from_density_1d(0 * p, xg, 4), "quantiles_from_density_1d: `p` must have positive mass"),
+        (lambda: tp.quantiles_from_density_1d(p, xg ** 2, 4), "quantiles_from_density_1d: `x` must be a uniform, increasing grid"),
+        (lambda: tp.quantiles_from_density_1d(p, xg, 0), "quantiles_from_density_1d: `n` must be >= 1"),
+    ]
+    for call, msg in bad:
+        with pytest.raises(ValueError) as e:
+            call()
+        assert msg in str(e.value), (msg, str(e.value))

@@ -1,5 +1,5 @@
 r"""Optimal transport: entropic OT (Sinkhorn), Gaussian and 1-D closed forms, Legendre maps,
-and a periodic Monge–Ampère solver.
+the JKO scheme in one dimension (quantile coordinates), and a periodic Monge–Ampère solver.
 
 =================  ==========================================================================
 ``sinkhorn``       :func:`sinkhorn`, :func:`sinkhorn_batch`, :func:`entropic_ot`,
@@ -7,6 +7,10 @@ and a periodic Monge–Ampère solver.
 ``gaussian``       :func:`gaussian_map`, :func:`gaussian_w2`, :func:`quantile_map_1d`
 ``rounding``       :func:`round_plan`
 ``legendre``       :func:`legendre_pushforward`, :class:`LegendreMap`
+``jko``            :func:`jko_step_1d`, :func:`jko_flow_1d`, :func:`jko_free_energy_1d`,
+                   :func:`quantile_w2_1d`, :func:`density_quantiles_1d`,
+                   :func:`quantiles_from_density_1d`, :class:`JKOStep`, :class:`JKOFlow`,
+                   :class:`Quantiles`
 ``monge_ampere``   :func:`monge_ampere_2d`, :func:`ma_residual`, :func:`grid_2d`,
                    :func:`periodic_ma_example`, :class:`MongeAmpereResult`,
                    :class:`PeriodicMAExample`
@@ -27,6 +31,9 @@ leading axis of ``vmap`` or :func:`sinkhorn_batch`) can be sharded over devices.
 *Optimal transport and the Monge–Ampère equation in generative modelling*.
 """
 from geobook.transport.gaussian import gaussian_map, gaussian_w2, quantile_map_1d
+from geobook.transport.jko import (JKOFlow, JKOStep, Quantiles, density_quantiles_1d,
+                                   jko_flow_1d, jko_free_energy_1d, jko_step_1d,
+                                   quantile_w2_1d, quantiles_from_density_1d)
 from geobook.transport.legendre import LegendreMap, legendre_pushforward
 from geobook.transport.monge_ampere import (MongeAmpereResult, PeriodicMAExample, grid_2d,
                                             ma_residual, monge_ampere_2d, periodic_ma_example)
@@ -37,4 +44,6 @@ from geobook.transport.sinkhorn import (SinkhornResult, entropic_ot, sinkhorn, s
 __all__ = ["SinkhornResult", "sq_euclidean_cost", "sinkhorn", "sinkhorn_batch", "entropic_ot",
            "gaussian_map", "gaussian_w2", "quantile_map_1d", "LegendreMap",
            "legendre_pushforward", "MongeAmpereResult", "ma_residual", "monge_ampere_2d",
-           "PeriodicMAExample", "periodic_ma_example", "grid_2d", "round_plan"]
+           "PeriodicMAExample", "periodic_ma_example", "grid_2d", "round_plan", "JKOStep",
+           "JKOFlow", "Quantiles", "jko_step_1d", "jko_flow_1d", "jko_free_energy_1d",
+           "quantile_w2_1d", "density_quantiles_1d", "quantiles_from_density_1d"]
