@@ -13,9 +13,15 @@ definiteness by NumPy eigenvalues on every call) and the same public function un
 
 On CPU, JAX's ``eigh`` always asks LAPACK for eigenvectors too (``syevd`` in mode ``V``),
 while pyriemann's NumPy ``eigvalsh`` computes eigenvalues only (mode ``N``); for 10 000
-small matrices that is most of the distance problem's time. When several devices are
-visible (e.g. ``XLA_FLAGS=--xla_force_host_platform_device_count=2``) a third geobook row
-shards the pair axis over them.
+small matrices that is most of the distance problem's time.  ``affine_distance`` therefore
+calls the same jaxlib LAPACK kernel in mode ``N`` on CPU (``geobook/_src/_lapack.py``;
+derivatives through ``eigh``).  Tried without gain: SVD, ``eigh_tridiagonal``, sharding the
+pairs over 2 devices, and a batched parallel cyclic Jacobi iteration with the batch on the
+minor axis (7 sweeps for 8×8 float64; XLA's CPU code for the per-round row/column
+permutation, a gather, costs more than LAPACK: 1.6–2.8× pyriemann).  The sharded row was
+dropped: on 2 forced host devices (JAX 0.10.2) the pair axis gave no gain, and the second
+call of the sharded program deadlocked — with ``jnp.linalg.eigvalsh`` as well as with the
+values-only kernel, so it is not the kernel's doing.
 
 Each returns ``(impls, extra)`` like the problems in ``run.py``.
 """
@@ -111,17 +117,5 @@ def distance_problem(n_pairs=10_000, n=8, seed=1):
 
     impls = {"geobook.cones.affine_distance (under jit)": under_jit,
              "geobook.cones.affine_distance (eager, checked)": eager}
-    if len(jax.devices()) > 1:                     # the pair axis sharded over all devices
-        from jax.sharding import NamedSharding, PartitionSpec as P
-        mesh = jax.make_mesh((len(jax.devices()),), ("pairs",),
-                             axis_types=(jax.sharding.AxisType.Auto,))
-        with jax.enable_x64(True):
-            As, Bs = (jax.device_put(M, NamedSharding(mesh, P("pairs"))) for M in (A, B))
-
-        def sharded():
-            with jax.enable_x64(True):
-                return jitted(As, Bs).block_until_ready()
-        impls[f"geobook.cones.affine_distance (under jit, sharded over "
-              f"{len(jax.devices())} devices)"] = sharded
     impls["pyriemann distance_riemann"] = lambda: distance_riemann(A, B)
     return impls, extra

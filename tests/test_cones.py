@@ -232,6 +232,43 @@ def test_affine_distance_grad_and_triangle(key, x64):
                                                       + cones.affine_distance(Y, Z))
 
 
+def test_values_only_lapack_eigvalsh_against_numpy(x64):
+    # the private CPU kernel behind affine_distance: LAPACK syevd in mode 'N' through jaxlib
+    from geobook._src import _lapack
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.normal(size=(6, 8, 8)))[0]
+    lams = [np.exp(rng.normal(size=8)), np.logspace(-12, 0, 8),        # ill-conditioned
+            np.array([1.0, 1, 1, 2, 2, 2, 3, 3]), np.ones(8),            # repeated
+            np.r_[1.0, 1 + 1e-13, np.arange(2.0, 8.0)], np.linspace(1, 8, 8)]
+    W = np.stack([(q * lam) @ q.T for q, lam in zip(Q, lams)])
+    W = 0.5 * (W + np.swapaxes(W, -1, -2))
+    ref = np.linalg.eigvalsh(W)
+    for f in (_lapack.eigvalsh, jax.jit(_lapack.eigvalsh), jax.vmap(_lapack.eigvalsh)):
+        lam = np.asarray(f(jnp.asarray(W)))
+        np.testing.assert_allclose(lam, ref, rtol=0, atol=1e-14 * np.abs(ref).max())
+    np.testing.assert_allclose(_lapack.eigvalsh(jnp.asarray(W[0])), ref[0], rtol=1e-13)
+    lam32 = _lapack.eigvalsh(jnp.asarray(W[0], jnp.float32))
+    assert lam32.dtype == jnp.float32
+    np.testing.assert_allclose(lam32, ref[0], rtol=1e-5)
+
+
+def test_affine_distance_large_batch_against_pyriemann_and_eigh_path(x64):
+    from geobook.cones.geometry import _distance_eigh
+    _, distance, _ = _pyr()
+    X, Y = (np.asarray(spd(jax.random.key(s), 8, shape=(500,))) for s in (1, 2))
+    d = np.asarray(jax.jit(cones.affine_distance)(X, Y))
+    np.testing.assert_allclose(d, distance.distance_riemann(X, Y), rtol=1e-10)
+    np.testing.assert_allclose(d, _distance_eigh(jnp.asarray(X), jnp.asarray(Y)), rtol=1e-12)
+    # derivative: through eigh (custom_jvp), also at a repeated eigenvalue (X = 2 Y)
+    g = jax.grad(lambda s: jnp.sum(cones.affine_distance(X[:3], s * Y[:3])))(1.3)
+    g_eigh = jax.grad(lambda s: jnp.sum(_distance_eigh(X[:3], s * Y[:3])))(1.3)
+    np.testing.assert_allclose(g, g_eigh, rtol=1e-12)
+    gX = jax.grad(lambda A: cones.affine_distance(A, 2 * X[0]))(X[0])
+    assert np.all(np.isfinite(np.asarray(gX)))
+    # every eigenvalue of X⁻¹(2X) is 2: d = √8 ln 2 and ∂d/∂X = −X⁻¹/√8
+    np.testing.assert_allclose(gX, -np.linalg.inv(X[0]) / np.sqrt(8), rtol=1e-10)
+
+
 def test_multigammaln_and_wishart_logpdf_against_scipy(key, x64):
     a = jnp.array([1.7, 2.5, 6.0])
     np.testing.assert_allclose(cones.multigammaln(a, 3), ssp.multigammaln(np.asarray(a), 3),

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from geobook._src import checks, spd
+from geobook._src import _lapack, checks, spd
 from geobook._src.spd import sym
 from geobook.cones._common import prep, prep_pair
 
@@ -25,14 +25,30 @@ __all__ = ["geodesic", "geomean", "affine_distance", "KarcherResult", "karcher_m
 _geodesic = jax.jit(spd.geodesic)
 
 
-@jax.jit
-def _affine_distance(X, Y):
+def _whitened(X, Y):
     # generalised eigenvalues of (Y, X) through the Cholesky factor X = L Lᵀ (cheaper than eigh)
     L = jnp.linalg.cholesky(sym(X))
     Z = jax.scipy.linalg.solve_triangular(L, Y, lower=True)
-    W = jax.scipy.linalg.solve_triangular(L, jnp.swapaxes(Z, -1, -2), lower=True)
-    lam = jnp.linalg.eigvalsh(sym(W))
+    return sym(jax.scipy.linalg.solve_triangular(L, jnp.swapaxes(Z, -1, -2), lower=True))
+
+
+def _distance_eigh(X, Y):
+    return jnp.sqrt(jnp.sum(jnp.log(jnp.linalg.eigvalsh(_whitened(X, Y))) ** 2, axis=-1))
+
+
+@jax.custom_jvp
+def _distance_values_only(X, Y):
+    # on CPU the eigenvalues come from LAPACK syevd in mode 'N' (values only, as NumPy's
+    # eigvalsh): jnp.linalg.eigvalsh asks syevd for the eigenvectors too.  Derivatives are
+    # those of the eigh path (below).
+    W = _whitened(X, Y)
+    lam = jax.lax.platform_dependent(W, cpu=_lapack.eigvalsh, default=jnp.linalg.eigvalsh)
     return jnp.sqrt(jnp.sum(jnp.log(lam) ** 2, axis=-1))
+
+
+_distance_values_only.defjvp(lambda primals, tangents: jax.jvp(_distance_eigh, primals,
+                                                                tangents))
+_affine_distance = jax.jit(_distance_values_only)
 
 
 def _geodesic_checked(fn, X, Y, t):
