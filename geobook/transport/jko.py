@@ -270,6 +270,18 @@ def _check_H(fn, H, x, dtype, args):
                         layout="the same shape (H acts elementwise)")
 
 
+def _check_jko(fn, name, x, H, tau, T, tol, max_iter, args):
+    """The checks shared by the JKO entry points; returns the working dtype and tolerance."""
+    _check_nodes(fn, name, x)
+    checks.check_positive(fn, "tau", tau)
+    checks.check_positive(fn, "T", T)
+    checks.check_int(fn, "max_iter", max_iter)
+    dtype = working_dtype(x)
+    tol = _tol(fn, tol, dtype)
+    _check_H(fn, H, x, dtype, args)
+    return dtype, tol
+
+
 def jko_step_1d(x, H, *, tau, T, args: tuple = (), tol=None, max_iter: int = 50) -> JKOStep:
     r"""One JKO step in one dimension, in quantile coordinates.
 
@@ -323,13 +335,7 @@ def jko_step_1d(x, H, *, tau, T, args: tuple = (), tol=None, max_iter: int = 50)
       1.0000 0.6667
     """
     fn = "jko_step_1d"
-    _check_nodes(fn, "x", x)
-    checks.check_positive(fn, "tau", tau)
-    checks.check_positive(fn, "T", T)
-    checks.check_int(fn, "max_iter", max_iter)
-    dtype = working_dtype(x)
-    tol = _tol(fn, tol, dtype)
-    _check_H(fn, H, x, dtype, args)
+    dtype, tol = _check_jko(fn, "x", x, H, tau, T, tol, max_iter, args)
     return _step_kernel(jnp.asarray(x, dtype), jnp.asarray(tau, dtype), jnp.asarray(T, dtype),
                         jnp.asarray(tol, dtype), args, H=H, max_iter=max_iter)
 
@@ -375,14 +381,8 @@ def jko_flow_1d(x0, H, *, tau, T, n_steps: int, args: tuple = (), tol=None,
       (True, True)
     """
     fn = "jko_flow_1d"
-    _check_nodes(fn, "x0", x0)
-    checks.check_positive(fn, "tau", tau)
-    checks.check_positive(fn, "T", T)
     checks.check_int(fn, "n_steps", n_steps)
-    checks.check_int(fn, "max_iter", max_iter)
-    dtype = working_dtype(x0)
-    tol = _tol(fn, tol, dtype)
-    _check_H(fn, H, x0, dtype, args)
+    dtype, tol = _check_jko(fn, "x0", x0, H, tau, T, tol, max_iter, args)
     return _flow_kernel(jnp.asarray(x0, dtype), jnp.asarray(tau, dtype),
                         jnp.asarray(T, dtype), jnp.asarray(tol, dtype), args, H=H,
                         n_steps=n_steps, max_iter=max_iter)
